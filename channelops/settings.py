@@ -1,0 +1,122 @@
+"""Where channelops keeps things and how it reaches its services.
+
+The one place that resolves the environment (``local`` or ``prod``) into
+paths, the warehouse, the dbt target and mail settings. Every value can be set
+with a ``CHANNELOPS_*`` environment variable; nothing else reads the process
+environment for these.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["local", "prod"]
+
+# The repository layout: product code finds its own dbt project and templates
+# here, and nowhere else.
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
+DEFAULT_CONFIG_DIR = PROJECT_DIR / "config"
+
+
+class Settings(BaseSettings):
+    """Run settings, read from ``CHANNELOPS_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="CHANNELOPS_", extra="ignore")
+
+    env: Environment = "local"
+    home: Path = Field(default_factory=lambda: Path.cwd() / "var")
+    config_dir: Path = DEFAULT_CONFIG_DIR
+    drop_dir: Path | None = None
+    timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+
+    # prod: PostgreSQL warehouse.
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_user: str = "postgres"
+    pg_password: SecretStr = SecretStr("")
+    pg_database: str = "channelops"
+
+    # Mail. With no smtp_host, local runs deliver to an embedded SMTP sink
+    # that stores every message as an .eml file under ``outbox_dir``.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    mail_from: str = "channelops@example.com"
+    mail_from_name: str = "渠道运营中心"
+    ops_email: str = "channel-ops@example.com"
+    mail_per_second: float = 50.0
+
+    @property
+    def warehouse_kind(self) -> Literal["duckdb", "postgres"]:
+        """DuckDB for local runs, PostgreSQL in production."""
+        return "duckdb" if self.env == "local" else "postgres"
+
+    @property
+    def dbt_target(self) -> Environment:
+        """dbt target names are the environment names."""
+        return self.env
+
+    @property
+    def inbox_dir(self) -> Path:
+        """Drop folder the file source reads."""
+        return self.drop_dir if self.drop_dir is not None else self.home / "inbox"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.home / "warehouse.lock"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.home / "published"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def dbt_dir(self) -> Path:
+        return DBT_PROJECT_DIR
+
+    @cached_property
+    def dbt_work_dir(self) -> Path:
+        """Where dbt writes target/ and logs/, kept out of the source tree."""
+        return self.home / "dbt"
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables the dbt profiles read."""
+        env = dict(os.environ)
+        env.update(
+            CHANNELOPS_WAREHOUSE_PATH=str(self.warehouse_path),
+            CHANNELOPS_PG_HOST=self.pg_host,
+            CHANNELOPS_PG_PORT=str(self.pg_port),
+            CHANNELOPS_PG_USER=self.pg_user,
+            CHANNELOPS_PG_PASSWORD=self.pg_password.get_secret_value(),
+            CHANNELOPS_PG_DATABASE=self.pg_database,
+            DBT_PROFILES_DIR=str(self.dbt_dir),
+            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        )
+        return env
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment."""
+    return Settings()
