@@ -145,9 +145,7 @@ def load_mapping(path: Path) -> SourceMapping:
     try:
         return SourceMapping.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{_location(e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{_location(e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"source mapping {path}: {problems}") from exc
 
 
@@ -166,5 +164,3 @@ def load_mappings(config_dir: Path) -> list[SourceMapping]:
     if duplicated:
         raise ConfigError(f"{folder}: source name(s) used twice: {duplicated}")
     return mappings
-
-

@@ -1,0 +1,400 @@
+"""The pull stage: read the drop folder through the source mappings into ``raw``.
+
+Every row read is either loaded into ``raw.<dataset>`` or quarantined in
+``ops.quarantine`` with file, row, field and reason; ``ops.load_files``
+records the counts of each file so that read = loaded + quarantined can be
+checked. A file whose bytes were already loaded is skipped; a changed file
+replaces the rows its earlier version loaded, so loading twice never doubles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+
+from channelops.contract import DATASETS, LOAD_ORDER, SCALES, Dataset, FieldType
+from channelops.errors import InputError
+from channelops.mapping import DatasetMapping, SourceMapping, load_mappings
+from channelops.parsing import FieldProblem, ParseContext, parse_field, source_value
+from channelops.readers import SourceRow, open_rows
+from channelops.settings import Settings
+from channelops.warehouse import Warehouse
+
+logger = logging.getLogger(__name__)
+
+# Rows quarantined for a reference or duplicate problem are checked in SQL in
+# chunks of this many row numbers per statement.
+DELETE_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Rejection:
+    row_number: int
+    field: str
+    value: str | None
+    reason: str
+
+
+@dataclass
+class FileLoad:
+    source: str
+    dataset: str
+    file_name: str
+    sha256: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    skipped: bool = False
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PullReport:
+    batch_id: str
+    files: tuple[FileLoad, ...]
+
+    @property
+    def loaded_files(self) -> tuple[FileLoad, ...]:
+        return tuple(f for f in self.files if not f.skipped)
+
+    def total(self, attribute: str) -> int:
+        return sum(int(getattr(f, attribute)) for f in self.loaded_files)
+
+    def summary_lines(self) -> list[str]:
+        lines = []
+        for f in self.files:
+            if f.skipped:
+                lines.append(f"{f.dataset}: {f.file_name} unchanged, skipped")
+            else:
+                lines.append(
+                    f"{f.dataset}: {f.file_name} read {f.rows_read}, "
+                    f"loaded {f.rows_loaded}, quarantined {f.rows_quarantined}"
+                )
+        return lines
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def matching_files(folder: Path, patterns: Iterable[str]) -> list[Path]:
+    """Files in the drop folder matching any pattern, each once, sorted."""
+    found = {p for pattern in patterns for p in folder.glob(pattern) if p.is_file()}
+    return sorted(found)
+
+
+def pull(settings: Settings, warehouse: Warehouse, *, batch_id: str) -> PullReport:
+    """Load every new or changed file of every source in the drop folder."""
+    folder = settings.inbox_dir
+    if not folder.is_dir():
+        raise InputError(
+            f"drop folder {folder} does not exist; create it and put the "
+            "export files there, or set CHANNELOPS_DROP_DIR"
+        )
+    mappings = load_mappings(settings.config_dir)
+    warehouse.ensure_schema()
+    loads: list[FileLoad] = []
+    for dataset_name in LOAD_ORDER:
+        for mapping in mappings:
+            dataset_mapping = mapping.datasets.get(dataset_name)
+            if dataset_mapping is None:
+                continue
+            for path in matching_files(folder, dataset_mapping.files):
+                loads.append(
+                    _load_file(
+                        warehouse,
+                        settings,
+                        mapping,
+                        DATASETS[dataset_name],
+                        dataset_mapping,
+                        path,
+                        batch_id,
+                    )
+                )
+    report = PullReport(batch_id, tuple(loads))
+    logger.info(
+        "Pulled batch %s: %d file(s) loaded, %d unchanged; rows read %d, "
+        "loaded %d, quarantined %d",
+        batch_id,
+        len(report.loaded_files),
+        len(report.files) - len(report.loaded_files),
+        report.total("rows_read"),
+        report.total("rows_loaded"),
+        report.total("rows_quarantined"),
+    )
+    return report
+
+
+def _already_loaded(
+    warehouse: Warehouse, source: str, file_name: str, sha256: str
+) -> bool:
+    rows = warehouse.query(
+        "select file_sha256 from ops.load_files where source = ? and file_name = ? "
+        "order by loaded_at desc, batch_id desc limit 1",
+        (source, file_name),
+    )
+    return bool(rows) and rows[0][0] == sha256
+
+
+def _load_file(
+    warehouse: Warehouse,
+    settings: Settings,
+    mapping: SourceMapping,
+    dataset: Dataset,
+    dataset_mapping: DatasetMapping,
+    path: Path,
+    batch_id: str,
+) -> FileLoad:
+    load = FileLoad(mapping.name, dataset.name, path.name, sha256_of(path))
+    if _already_loaded(warehouse, mapping.name, path.name, load.sha256):
+        load.skipped = True
+        logger.info(
+            "%s %s: %s unchanged since its last load, skipped",
+            mapping.name,
+            dataset.name,
+            path.name,
+        )
+        return load
+    context = ParseContext(
+        dataset_mapping, ZoneInfo(mapping.timezone), settings.currency
+    )
+    opened = open_rows(path, dataset_mapping)
+    _require_columns(path, mapping.name, dataset.name, dataset_mapping, opened.header)
+    typed_rows: list[dict[str, Any]] = []
+    first_row_of_key: dict[tuple[Any, ...], int] = {}
+    for source_row in opened.rows:
+        load.rows_read += 1
+        values, problems = _parse_row(dataset, dataset_mapping, source_row, context)
+        if not problems:
+            key = tuple(values[k] for k in dataset.key)
+            first = first_row_of_key.setdefault(key, source_row.row_number)
+            if first != source_row.row_number:
+                problems.append(
+                    Rejection(
+                        source_row.row_number,
+                        "+".join(dataset.key),
+                        "|".join(str(k) for k in key),
+                        f"duplicate key, first seen in this file at row {first}",
+                    )
+                )
+        if problems:
+            load.rejections.extend(problems)
+        else:
+            typed_rows.append(values)
+    with warehouse.transaction():
+        warehouse.execute(
+            f"delete from raw.{dataset.name} where _source = ? and _file_name = ?",
+            (mapping.name, path.name),
+        )
+        warehouse.insert_arrow(
+            f"raw.{dataset.name}",
+            _arrow_batch(dataset, typed_rows, mapping.name, path.name, batch_id),
+        )
+        load.rejections.extend(
+            _cross_file_problems(warehouse, dataset, mapping.name, path.name)
+        )
+        load.rows_quarantined = len({r.row_number for r in load.rejections})
+        load.rows_loaded = load.rows_read - load.rows_quarantined
+        _record(warehouse, load, batch_id)
+    logger.info(
+        "Loaded %s %s from %s (%s): read %d, loaded %d, quarantined %d",
+        mapping.name,
+        dataset.name,
+        path.name,
+        opened.encoding,
+        load.rows_read,
+        load.rows_loaded,
+        load.rows_quarantined,
+    )
+    return load
+
+
+def _require_columns(
+    path: Path,
+    source: str,
+    dataset: str,
+    dataset_mapping: DatasetMapping,
+    header: list[str],
+) -> None:
+    used = {c for s in dataset_mapping.fields.values() for c in s.columns_used()}
+    missing = sorted(used - set(header))
+    if missing:
+        raise InputError(
+            f"{path.name}: column(s) {missing} that source mapping {source!r} "
+            f"reads for {dataset} are not in the header {header}; fix the "
+            "export's header or the mapping"
+        )
+
+
+def _parse_row(
+    dataset: Dataset,
+    dataset_mapping: DatasetMapping,
+    source_row: SourceRow,
+    context: ParseContext,
+) -> tuple[dict[str, Any], list[Rejection]]:
+    values: dict[str, Any] = {"_row_number": source_row.row_number}
+    problems: list[Rejection] = []
+    if source_row.problem is not None:
+        problems.append(
+            Rejection(source_row.row_number, "(row)", None, source_row.problem)
+        )
+        return values, problems
+    for contract_field in dataset.fields:
+        source = dataset_mapping.fields.get(contract_field.name)
+        if source is None:
+            values[contract_field.name] = None
+            continue
+        raw = source_value(source, source_row.values)
+        try:
+            values[contract_field.name] = parse_field(
+                contract_field, source, raw, context
+            )
+        except FieldProblem as problem:
+            problems.append(
+                Rejection(
+                    source_row.row_number,
+                    contract_field.name,
+                    problem.value,
+                    problem.reason,
+                )
+            )
+    return values, problems
+
+
+ARROW_TYPES: dict[FieldType, pa.DataType] = {
+    FieldType.DATE: pa.date32(),
+    FieldType.TIMESTAMP: pa.timestamp("us"),
+    FieldType.BOOLEAN: pa.bool_(),
+}
+
+
+def _arrow_type(field_type: FieldType) -> pa.DataType:
+    if field_type in SCALES:
+        return pa.decimal128(18, SCALES[field_type])
+    return ARROW_TYPES.get(field_type, pa.string())
+
+
+def _arrow_batch(
+    dataset: Dataset,
+    rows: list[dict[str, Any]],
+    source: str,
+    file_name: str,
+    batch_id: str,
+) -> pa.Table:
+    arrays = {
+        f.name: pa.array([r[f.name] for r in rows], type=_arrow_type(f.type))
+        for f in dataset.fields
+    }
+    arrays["_source"] = pa.array([source] * len(rows), type=pa.string())
+    arrays["_file_name"] = pa.array([file_name] * len(rows), type=pa.string())
+    arrays["_row_number"] = pa.array([r["_row_number"] for r in rows], type=pa.int32())
+    arrays["_batch_id"] = pa.array([batch_id] * len(rows), type=pa.string())
+    return pa.table(arrays)
+
+
+def _cross_file_problems(
+    warehouse: Warehouse, dataset: Dataset, source: str, file_name: str
+) -> list[Rejection]:
+    """Rows of this file whose key another file loaded, or whose partner is unknown.
+
+    Such rows are taken back out of ``raw`` and returned as rejections.
+    """
+    table = f"raw.{dataset.name}"
+    key_match = " and ".join(f"other.{k} = new.{k}" for k in dataset.key)
+    key_text = " || '|' || ".join(f"cast(new.{k} as varchar)" for k in dataset.key)
+    problems = [
+        Rejection(
+            row_number,
+            "+".join(dataset.key),
+            key,
+            f"duplicate key: already loaded from {other_source}/{other_file} "
+            f"row {other_row}; remove it from one of the files",
+        )
+        for row_number, key, other_source, other_file, other_row in warehouse.query(
+            f"select new._row_number, {key_text}, other._source, "
+            f"other._file_name, other._row_number "
+            f"from {table} as new join {table} as other on {key_match} "
+            "where new._source = ? and new._file_name = ? "
+            "and not (other._source = ? and other._file_name = ?) "
+            "order by new._row_number",
+            (source, file_name, source, file_name),
+        )
+    ]
+    if "partner_id" in dataset.field_names and dataset.name != "partners":
+        problems += [
+            Rejection(
+                row_number,
+                "partner_id",
+                partner_id,
+                "unknown partner: not in the partner master data; add the "
+                "partner to the partners file or correct the code",
+            )
+            for row_number, partner_id in warehouse.query(
+                f"select new._row_number, new.partner_id from {table} as new "
+                "where new._source = ? and new._file_name = ? and not exists ("
+                "select 1 from raw.partners as p "
+                "where p.partner_id = new.partner_id) order by new._row_number",
+                (source, file_name),
+            )
+        ]
+    rows = sorted({p.row_number for p in problems})
+    for start in range(0, len(rows), DELETE_CHUNK):
+        chunk = rows[start : start + DELETE_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        warehouse.execute(
+            f"delete from {table} where _source = ? and _file_name = ? "
+            f"and _row_number in ({marks})",
+            (source, file_name, *chunk),
+        )
+    return problems
+
+
+def _record(warehouse: Warehouse, load: FileLoad, batch_id: str) -> None:
+    warehouse.execute(
+        "delete from ops.quarantine where source = ? and file_name = ?",
+        (load.source, load.file_name),
+    )
+    rejections = load.rejections
+    warehouse.insert_arrow(
+        "ops.quarantine",
+        pa.table(
+            {
+                "batch_id": [batch_id] * len(rejections),
+                "source": [load.source] * len(rejections),
+                "dataset": [load.dataset] * len(rejections),
+                "file_name": [load.file_name] * len(rejections),
+                "row_number": pa.array(
+                    [r.row_number for r in rejections], type=pa.int32()
+                ),
+                "field": [r.field for r in rejections],
+                "value": pa.array([r.value for r in rejections], type=pa.string()),
+                "reason": [r.reason for r in rejections],
+            }
+        ),
+    )
+    warehouse.execute(
+        "insert into ops.load_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            batch_id,
+            load.source,
+            load.dataset,
+            load.file_name,
+            load.sha256,
+            load.rows_read,
+            load.rows_loaded,
+            load.rows_quarantined,
+            datetime.now(UTC).replace(tzinfo=None),
+        ),
+    )

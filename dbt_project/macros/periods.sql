@@ -1,0 +1,18 @@
+{#- Quarter arithmetic that gives the same answer on DuckDB and PostgreSQL. -#}
+
+{% macro quarter_label(date_column) -%}
+    cast(cast(extract(year from {{ date_column }}) as integer) as varchar)
+    || 'Q'
+    || cast(cast(extract(quarter from {{ date_column }}) as integer) as varchar)
+{%- endmacro %}
+
+{% macro quarter_index(date_column) -%}
+    (
+        cast(extract(year from {{ date_column }}) as integer) * 4
+        + cast(extract(quarter from {{ date_column }}) as integer) - 1
+    )
+{%- endmacro %}
+
+{% macro quarter_start(date_column) -%}
+    cast({{ dbt.date_trunc('quarter', date_column) }} as date)
+{%- endmacro %}
