@@ -93,6 +93,22 @@ class Settings(BaseSettings):
         return self.home / "reports"
 
     @property
+    def data_docs_dir(self) -> Path:
+        return self.home / "data_docs"
+
+    @property
+    def warehouse_url(self) -> str:
+        """SQLAlchemy URL of the warehouse, for the data-quality gate."""
+        if self.warehouse_kind == "duckdb":
+            return f"duckdb:///{self.warehouse_path}"
+        password = self.pg_password.get_secret_value()
+        credentials = f"{self.pg_user}:{password}" if password else self.pg_user
+        return (
+            f"postgresql+psycopg2://{credentials}@{self.pg_host}:{self.pg_port}"
+            f"/{self.pg_database}"
+        )
+
+    @property
     def dbt_dir(self) -> Path:
         return DBT_PROJECT_DIR
 
@@ -115,6 +131,21 @@ class Settings(BaseSettings):
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         )
         return env
+
+
+# Prefect's temporary local API takes 20-36 s to start on 2 cores, over its
+# 20 s default; the machine may have no internet for analytics.
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "INFO",
+}
+
+
+def apply_prefect_defaults() -> None:
+    """Set Prefect's variables that the operator has not set, before import."""
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
 
 
 def load_settings() -> Settings:

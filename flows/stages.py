@@ -1,0 +1,257 @@
+"""The stage tasks both flows are made of: pull, transform, gate, publish, send.
+
+Each task opens the warehouse for its own stage and closes it before it
+returns, so dbt (a subprocess) and the gate can open the DuckDB file in turn.
+Retries are declared only where a failure can be transient (SMTP); data
+errors fail at once with what to fix.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+
+from channelops.errors import GateBlocked
+from channelops.outbox import SendReport, queue_statements, send_pending, smtp_config
+from channelops.periods import Quarter
+from channelops.publish import PublishReport, publish_statements
+from channelops.pull import PullReport, pull
+from channelops.settings import Settings, load_settings
+from channelops.transform import TransformReport, build_models, load_rules
+from channelops.warehouse import Warehouse
+from expectations.gate import GateReport, run_gate
+from notifications.documents import Recipient, message_id_for
+from notifications.mailer import deliver
+from notifications.render import render_ops_alert
+
+# SMTP failures are worth two more tries a minute apart; data errors are not.
+SEND_RETRIES = 2
+SEND_RETRY_DELAY_SECONDS = 60
+
+
+@dataclass
+class RunSummary:
+    """What a run did, in the terms an operator checks."""
+
+    flow: str
+    period: str
+    run_id: str
+    dry_run: bool = False
+    pull: PullReport | None = None
+    transform: TransformReport | None = None
+    gate: GateReport | None = None
+    scorecard_report: Path | None = None
+    scored_partners: int = 0
+    publish: PublishReport | None = None
+    queued: int = 0
+    without_contact: tuple[str, ...] = ()
+    send: SendReport | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self, settings: Settings) -> list[str]:
+        out = [f"{self.flow} run {self.run_id} for {self.period}"]
+        if self.pull is not None:
+            out.append(
+                f"Rows read {self.pull.total('rows_read')}, loaded "
+                f"{self.pull.total('rows_loaded')}, quarantined "
+                f"{self.pull.total('rows_quarantined')} from "
+                f"{len(self.pull.loaded_files)} new file(s); "
+                f"{len(self.pull.files) - len(self.pull.loaded_files)} unchanged"
+            )
+        if self.transform is not None:
+            out.append(
+                f"dbt: {self.transform.models_built} models built, "
+                f"{self.transform.tests_passed} tests passed"
+            )
+        if self.gate is not None:
+            out.append(
+                f"Gate: {'passed' if self.gate.passed else 'BLOCKED'}, "
+                f"{len(self.gate.checks)} checks, "
+                f"{len(self.gate.blocking_failures)} blocking failure(s), "
+                f"{len(self.gate.warnings)} warning(s)"
+            )
+        if self.scorecard_report is not None:
+            out.append(f"Partners scored: {self.scored_partners}")
+        if self.publish is not None:
+            out.append(
+                f"Statements: {len(self.publish.statements)} for {self.period}, "
+                f"{len(self.publish.new_versions)} new version(s), total rebate "
+                f"{self.publish.total_amount} {settings.currency}"
+            )
+        if self.send is not None:
+            out.append(
+                f"E-mails: {self.queued} queued, {self.send.sent} sent, "
+                f"{self.send.failed} failed"
+            )
+        if self.without_contact:
+            out.append(f"No contact e-mail: {', '.join(self.without_contact)}")
+        out.extend(self.notes)
+        return out
+
+
+@task(name="pull files")
+def pull_files(batch_id: str) -> PullReport:
+    """Load new and changed files from the drop folder into the warehouse."""
+    settings = load_settings()
+    with Warehouse(settings) as warehouse:
+        report = pull(settings, warehouse, batch_id=batch_id)
+    logger = get_run_logger()
+    for line in report.summary_lines():
+        logger.info(line)
+    return report
+
+
+@task(name="build models")
+def transform() -> TransformReport:
+    """Load the rule files, then build and test the dbt models."""
+    settings = load_settings()
+    with Warehouse(settings) as warehouse:
+        load_rules(settings, warehouse)
+    return build_models(settings)
+
+
+@task(name="check data quality")
+def check_quality(period: Quarter) -> GateReport:
+    """Run the gate; publication goes ahead only if it passed."""
+    settings = load_settings()
+    report = run_gate(
+        settings.warehouse_url,
+        period=period.label,
+        data_docs_dir=settings.data_docs_dir,
+    )
+    logger = get_run_logger()
+    logger.info(
+        "Gate for %s: %s; %d check(s), %d blocking failure(s), %d warning(s)",
+        period.label,
+        "passed" if report.passed else "BLOCKED",
+        len(report.checks),
+        len(report.blocking_failures),
+        len(report.warnings),
+    )
+    return report
+
+
+@task(name="publish scorecards")
+def publish_scorecards(period: Quarter) -> tuple[Path, int]:
+    """Write the period's scorecards for channel managers as a CSV report."""
+    settings = load_settings()
+    with Warehouse(settings) as warehouse:
+        rows = warehouse.query_dicts(
+            "select s.period, s.partner_id, p.partner_name, p.region, s.tier, "
+            "s.score, s.score_rank, s.net_sales, s.sales_growth_qoq, "
+            "s.collection_ratio, s.return_rate, s.sla_breach_rate, "
+            "s.activity_count, s.order_count, s.complaint_count "
+            "from marts.fct_partner_scorecard as s "
+            "join marts.dim_partners as p on p.partner_id = s.partner_id "
+            "where s.period = ? order by s.score_rank nulls last, s.partner_id",
+            (period.label,),
+        )
+    path = settings.reports_dir / "scorecards" / f"scorecards_{period.label}.csv"
+    _write_csv(path, rows)
+    get_run_logger().info(
+        "Published %d scorecard(s) for %s to %s", len(rows), period.label, path
+    )
+    return path, len(rows)
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    # UTF-8 with BOM so that Excel and WPS show the Chinese names.
+    with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+        if rows:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    temporary.replace(path)
+
+
+@task(name="publish statements")
+def publish(period: Quarter, run_id: str, dry_run: bool) -> PublishReport:
+    """Publish the period's changed statements as new immutable versions."""
+    settings = load_settings()
+    with Warehouse(settings) as warehouse:
+        return publish_statements(
+            settings, warehouse, period, run_id=run_id, dry_run=dry_run
+        )
+
+
+@task(name="queue statement e-mails")
+def queue(report: PublishReport) -> tuple[int, tuple[str, ...]]:
+    """Record one outbox message per new statement version."""
+    settings = load_settings()
+    with Warehouse(settings) as warehouse:
+        queued = queue_statements(settings, warehouse, report.new_versions)
+    return queued.queued, queued.without_contact
+
+
+@task(
+    name="send statement e-mails",
+    retries=SEND_RETRIES,
+    retry_delay_seconds=SEND_RETRY_DELAY_SECONDS,
+)
+def send(period: Quarter) -> SendReport:
+    """Send what the outbox holds for the period; never what was delivered."""
+    settings = load_settings()
+    with Warehouse(settings) as warehouse:
+        report = send_pending(settings, warehouse, period=period.label)
+    if report.failed:
+        raise RuntimeError(
+            f"{report.failed} statement e-mail(s) failed: "
+            + "; ".join(report.problems[:5])
+            + "; the outbox keeps them and the retry sends only those"
+        )
+    return report
+
+
+@task(name="alert ops")
+def alert_ops(subject: str, lines: list[str], key: str) -> None:
+    """E-mail the ops mailbox; a failure here is logged, not raised."""
+    settings = load_settings()
+    message = render_ops_alert(
+        subject,
+        lines,
+        key=key,
+        message_id=message_id_for(key, settings.mail_from.rpartition("@")[2]),
+        to=(Recipient(settings.ops_email, None, "zh-CN"),),
+    )
+    logger = get_run_logger()
+    with smtp_config(settings) as config:
+        deliver(
+            [message],
+            config,
+            on_sent=lambda m: logger.info("Alerted ops: %s", subject),
+            on_failed=lambda m, why: logger.error("Ops alert not sent: %s", why),
+        )
+
+
+def publish_summary(summary: RunSummary) -> None:
+    """Leave the run's summary as a Markdown artifact in the Prefect UI."""
+    settings = load_settings()
+    create_markdown_artifact(
+        key=f"{summary.flow.replace('_', '-')}-summary",
+        markdown="\n".join(f"- {line}" for line in summary.lines(settings)),
+        description=f"channelops {summary.flow} {summary.period}",
+    )
+
+
+def block_on_gate(gate: GateReport, period: Quarter, run_id: str) -> None:
+    """Alert ops with the evidence and stop the run if the gate blocked."""
+    if gate.passed:
+        return
+    failing = ", ".join(c.name for c in gate.blocking_failures) or "no result"
+    alert_ops(
+        f"[channelops] 数据质量检查未通过 {period.label}: 已阻止发布",
+        gate.summary_markdown().splitlines(),
+        key=f"gate:{run_id}",
+    )
+    raise GateBlocked(
+        f"data-quality gate blocked publication for {period.label}: {failing}. "
+        "No statement was published and no partner e-mail was sent; fix the "
+        "input named in the ops alert, then run again"
+    )
