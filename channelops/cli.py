@@ -124,6 +124,14 @@ def settle(
     _print_summary(summary, settings)
 
 
+@app.command("contract")
+def contract() -> None:
+    """Print the input contract as Markdown (docs/input-contract.md)."""
+    from channelops.contract import contract_markdown
+
+    typer.echo(contract_markdown(), nl=False)
+
+
 @app.command("check-config")
 def check_config() -> None:
     """Validate the source mappings, rebate programs and scorecard rules."""

@@ -260,3 +260,39 @@ LOAD_ORDER = (
     "feedback",
     "activities",
 )
+
+
+def contract_markdown() -> str:
+    """The contract as the Markdown table customers read (docs/input-contract.md)."""
+    out = [
+        "# Input contract",
+        "",
+        "channelops reads these datasets. A source mapping file in",
+        "`config/sources/` maps each export's columns onto these fields; see",
+        "`config/sources/demo.yml` for a complete example and",
+        "`docs/configuration.md` for the mapping options.",
+        "",
+        "Numbers are exact decimals: money keeps 2 places, quantities 3, prices",
+        "4. A value with more places is quarantined unless the mapping sets",
+        "`rounding: half_up` (or `half_even`) for that field. Times without a zone",
+        "are read in the source's `timezone` and stored in UTC.",
+    ]
+    for dataset in DATASETS.values():
+        out += [
+            "",
+            f"## {dataset.name}",
+            "",
+            dataset.description + f" Key: {', '.join(dataset.key)}.",
+            "",
+            "| field | type | required | meaning |",
+            "|---|---|---|---|",
+        ]
+        for f in dataset.fields:
+            meaning = f.description
+            if f.allowed:
+                meaning += " Values: " + ", ".join(f"`{a}`" for a in f.allowed) + "."
+            out.append(
+                f"| `{f.name}` | {f.sql_type} | {'yes' if f.required else 'no'} "
+                f"| {meaning} |"
+            )
+    return "\n".join(out) + "\n"

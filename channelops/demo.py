@@ -7,7 +7,8 @@ The files look like real exports (Chinese headers, UTF-8 with and without
 BOM, GB18030, XLSX with date cells) and ``config/sources/demo.yml`` maps them
 onto the input contract. All randomness comes from one seeded
 ``random.Random`` and nothing reads the clock, so the same arguments give
-byte-identical files. Used by the CLI, the smoke tests and local runs.
+byte-identical files. For demos, local runs and smoke tests; it writes
+nothing outside ``drop_dir``.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import TypeAlias
 
 import xlsxwriter
 
 from channelops.settings import DEFAULT_CONFIG_DIR
 
 logger = logging.getLogger(__name__)
+
+# A value in an XLSX cell: text, a date cell, a number cell, or blank.
+Cell: TypeAlias = str | date | Decimal | None
 
 # The committed mapping that reads what generate_demo writes.
 DEMO_MAPPING = DEFAULT_CONFIG_DIR / "sources" / "demo.yml"
@@ -54,6 +58,9 @@ PLAIN_ENCODING = "utf-8"
 WORKBOOK_CREATED = datetime(2026, 1, 1)
 
 CENT = Decimal("0.01")
+# Every amount in the demo is in Chinese yuan.
+CURRENCY = "CNY"
+FRIDAY = 4
 QUARTER_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
 
 # Enough partners for master distributors, sub-distributors, churners and
@@ -64,37 +71,83 @@ MIN_PARTNERS = 12
 MAX_PARTNERS = 2000
 NAME_ATTEMPTS = 10_000
 
+# The values the exports use for types, statuses and kinds.
+MASTER, DEALER, SUB = "总代理", "经销商", "分销商"
+ACTIVE, INACTIVE = "正常", "停用"
+SALE, RETURN = "销售", "退货"
+CHINESE, ENGLISH = "中文", "英文"
+# Document number prefixes: 销售, 退货, 回款, 反馈, 活动.
+SALE_PREFIX, RETURN_PREFIX, PAYMENT_PREFIX = "XS", "TH", "HK"
+FEEDBACK_PREFIX, ACTIVITY_PREFIX = "FK", "HD"
+COMPLAINT, TICKET, INQUIRY, SURVEY = "投诉", "工单", "咨询", "满意度回访"
+PROMOTION, EVENT, TRAINING = "促销", "会议", "培训"
+CO_MARKETING, RESOURCE = "联合营销", "资源支持"
+
+# Network shape. About a quarter of partners buy through a master
+# distributor; a fifth of the top level are master distributors.
 SUB_DISTRIBUTOR_SHARE = 0.25
 MASTER_DISTRIBUTOR_SHARE = 0.2
-# Partners that joined during the demo period and ramp up.
-NEW_PARTNER_SHARE = 0.05
+# Dealers that join during the demo period, so onboarding shows up.
+NEW_DEALER_SHARE = 0.05
 INACTIVE_SHARE = 0.05
+# Dealers that nearly stop ordering in the last quarters: churn warnings.
 CHURNER_COUNT = 2
-# Order volume kept by a churner in its last quarters: nearly nothing.
-CHURN_LEVEL = 0.08
 CHURN_QUARTERS = 2
-# How far back partners' cooperation starts, before the first quarter.
+CHURN_LEVEL = 0.08
+# Cooperation starts up to this many years before the first quarter;
+# master distributors signed in the first half of that history.
 HISTORY_YEARS = 9
+# A sub-distributor signs at least this long after its master distributor.
+SUB_SIGNING_DELAY = timedelta(days=90)
+
+# Orders per quarter: masters are large, dealers spread from tiny to large
+# (log-normal around the median), sub-distributors small.
+MASTER_ORDERS = (16.0, 30.0)
+DEALER_MEDIAN_ORDERS = 6.0
+DEALER_ORDERS_SPREAD = 0.7
+DEALER_ORDERS = (1.0, 20.0)
+SUB_ORDERS = (1.0, 4.0)
+# Larger partners also buy more units per line.
+QUANTITY_BASE = 0.4
+ORDERS_PER_QUANTITY_STEP = 8
+UNITS_PER_LINE = (4.0, 16.0)
+# Price at which a partner's quantity scale means units per line; dearer
+# products sell in fewer units.
+REFERENCE_PRICE = 500.0
+# Payment terms in days by partner type.
+MASTER_TERMS_DAYS = 60
+DEALER_TERMS_DAYS = (30, 45, 60)
+SUB_TERMS_DAYS = 30
+
+# New partners order less in their first two quarters.
 RAMP_UP = (0.4, 0.7)
-YEARLY_GROWTH_RANGE = (-0.25, 0.35)
+YEARLY_GROWTH = (-0.25, 0.35)
 # Q1 has the Spring Festival lull, Q2 the 618 sales, Q4 Double Eleven.
 SEASONALITY = {1: 0.85, 2: 1.0, 3: 0.9, 4: 1.25}
 # Dealers push orders in the last two working weeks of a quarter.
 QUARTER_END_WEEKDAYS = 10
 QUARTER_END_SHARE = 0.3
+# Fixed-date public holidays (New Year, Labour Day, National Day) when
+# nothing is booked; the lunar-calendar ones are left out.
+HOLIDAYS = {(1, 1), *((5, d) for d in range(1, 6)), *((10, d) for d in range(1, 8))}
 LINES_PER_ORDER = (1, 2, 3, 4, 5)
 LINES_PER_ORDER_WEIGHTS = (30, 25, 20, 15, 10)
 DISCOUNTS = tuple(Decimal(d) for d in ("0", "0.03", "0.05", "0.08", "0.10", "0.12"))
 DISCOUNT_WEIGHTS = (50, 15, 15, 10, 7, 3)
-# Price at which a partner's quantity scale means units per line.
-REFERENCE_PRICE = 500.0
-# Share of sale lines that come back; a few fall after the last quarter.
+# Share of sale lines that come back; some fall after the last quarter
+# and are dropped, which brings returns to about 3 % of lines.
 RETURN_SHARE = 0.032
 RETURN_LAG_DAYS = (5, 45)
+# At most a third of a line's units come back.
+RETURN_PART = 3
 
+# Collections (回款): most partners pay nearly all they are invoiced; some
+# collect only 70-85 %. Payment follows the month end after the terms,
+# give or take, sometimes in two instalments, sometimes in round hundreds
+# by acceptance bill.
 LOW_COLLECTION_SHARE = 0.2
-LOW_COLLECTION_RANGE = (0.70, 0.85)
-FULL_COLLECTION_RANGE = (0.97, 1.0)
+LOW_COLLECTION_RATE = (0.70, 0.85)
+FULL_COLLECTION_RATE = (0.97, 1.0)
 PAYMENT_JITTER_DAYS = (-10, 20)
 SPLIT_PAYMENT_SHARE = 0.35
 FIRST_INSTALMENT = Decimal("0.6")
@@ -103,23 +156,69 @@ ROUND_AMOUNT_SHARE = 0.3
 ROUND_AMOUNT = Decimal("100")
 ACCEPTANCE_BILL_SHARE = 0.5
 
-# Expected feedback items per partner per quarter, by partner type.
-FEEDBACK_RATE = {"总代理": 2.0, "经销商": 1.0, "分销商": 0.5}
-# Churners complain more in the quarters before they stop ordering.
+# Expected complaints, tickets and inquiries per partner per quarter.
+FEEDBACK_RATE = {MASTER: 2.0, DEALER: 1.0, SUB: 0.5}
+# Churners complain more from two quarters before they stop ordering.
 CHURN_COMPLAINT_FACTOR = 2.5
+CHURN_COMPLAINT_LEAD = 2
+# Share of partners answering the survey each quarter, in its last month.
 SURVEY_SHARE = 0.3
+SURVEY_DAYS = 30
+# Raised on a Friday evening or a weekend, when nobody is on duty.
 OFF_HOURS_SHARE = 0.12
+FRIDAY_EVENING_SHARE = 0.5
+OFFICE_HOURS = (9, 18)
+FRIDAY_EVENING_HOURS = (18, 24)
+WEEKEND_HOURS = (8, 22)
+# Support replies between 08:00 and 21:00; later ones wait for the morning.
+REPLY_HOURS = (8, 21)
+REPLY_DELAY_MINUTES = (0, 90)
+# First responses: the target is a day; most make it, most of those within
+# four hours, off-hours items often miss it, a few are never answered.
+RESPONSE_TARGET = timedelta(hours=24)
 NEVER_ANSWERED_SHARE = 0.03
 LATE_SHARE = 0.12
 LATE_SHARE_OFF_HOURS = 0.45
-RESPONSE_TARGET = timedelta(hours=24)
+QUICK_REPLY_SHARE = 0.7
+QUICK_MINUTES = (5, 4 * 60)
+ON_TIME_MINUTES = (4 * 60 + 1, 20 * 60)
+LATE_MINUTES = (24 * 60 + 1, 5 * 24 * 60)
+# Inquiries close soon after the reply; complaints and tickets take longer.
+INQUIRY_RESOLUTION_MINUTES = (5, 30)
+RESOLUTION_HOURS = (1, 240)
+# Scores on 1.0-5.0: low after a late reply or from a churner, good after
+# a timely reply, mostly fair to good in surveys.
 SCORED_SHARE = 0.4
-SCORES = tuple(Decimal(s) for s in ("1.0", "1.5", "2.0", "2.5", "3.0", "3.5"))
+LOW_SCORES = tuple(Decimal(s) for s in ("1.0", "1.5", "2.0", "2.5", "3.0", "3.5"))
 GOOD_SCORES = tuple(Decimal(s) for s in ("3.5", "4.0", "4.5", "5.0"))
+SURVEY_SCORES = tuple(Decimal(s) for s in ("2.5", "3.0", "3.5", "4.0", "4.5", "5.0"))
 
+# Activities per quarter: one promotion most partners join, one training,
+# the yearly convention in Q1 or maybe a regional launch, a few co-marketing
+# campaigns and resource grants. Ranges are days after the quarter start,
+# lengths in days, head counts and costs in CNY.
 PROMOTION_SHARE = 0.55
+PROMOTION_START = (0, 20)
+PROMOTION_LENGTH = (14, 30)
+TRAINING_START = (10, 70)
+TRAINING_LENGTH = (0, 1)
+TRAINING_SIZE = (5, 15)
+TRAINING_COST_SHARE = 0.5
+TRAINING_COSTS = (800, 1500, 2000)
+EVENT_START = (15, 60)
+EVENT_LENGTH = (1, 2)
 CONVENTION_SHARE = 0.5
+CONVENTION_COST = range(3000, 6001, 500)
 LAUNCH_EVENT_SHARE = 0.5
+CAMPAIGNS = (1, 3)
+CAMPAIGN_START = (0, 45)
+CAMPAIGN_LENGTH = (30, 60)
+CAMPAIGN_PARTNERS = (1, 3)
+CAMPAIGN_COST = range(10_000, 80_001, 1000)
+GRANTS = (2, 5)
+GRANT_START = (0, 80)
+GRANT_COST = range(5000, 50_001, 500)
+
 ENGLISH_SHARE = 0.08
 SECOND_CONTACT_SHARE = 0.4
 
@@ -168,13 +267,6 @@ CONTACT_ROLES = ("总经理", "采购经理")
 FINANCE_ROLE = "财务"
 SUPPORT_STAFF = ("王丽", "陈静", "刘洋", "赵敏", "孙磊")
 
-MASTER, DEALER, SUB = "总代理", "经销商", "分销商"
-ACTIVE, INACTIVE = "正常", "停用"
-SALE, RETURN = "销售", "退货"
-CHINESE, ENGLISH = "中文", "英文"
-SALE_PREFIX, RETURN_PREFIX, PAYMENT_PREFIX, FEEDBACK_PREFIX = "XS", "TH", "HK", "FK"
-
-COMPLAINT, TICKET, INQUIRY, SURVEY = "投诉", "工单", "咨询", "满意度回访"
 FEEDBACK_KINDS = (COMPLAINT, TICKET, INQUIRY)
 FEEDBACK_KIND_WEIGHTS = (30, 40, 30)
 SUBJECTS = {
@@ -193,8 +285,6 @@ SUBJECTS = {
 }  # fmt: skip
 SURVEY_SUBJECT = "季度满意度回访"
 
-PROMOTION, EVENT, TRAINING = "促销", "会议", "培训"
-CO_MARKETING, RESOURCE = "联合营销", "资源支持"
 PROMOTION_NAMES = {
     1: "{year}年春节备货促销",
     2: "{year}年618年中促销",
@@ -209,6 +299,29 @@ CO_MARKETING_NAMES = (
     "抖音直播联合推广", "京东店铺联合促销", "社区团购联合营销", "门店联合地推",
 )  # fmt: skip
 RESOURCE_NAMES = ("门店展柜补贴", "样机支持", "导购员补贴", "门头广告支持")
+
+# Column headers of each file; config/sources/demo.yml maps them.
+PARTNERS_HEADER = (
+    "经销商编码", "经销商名称", "上级经销商编码", "上级经销商名称",
+    "区域", "城市", "类型", "合作开始日期", "状态",
+)  # fmt: skip
+CONTACTS_HEADER = ("经销商编码", "经销商名称", "联系人", "职务", "邮箱", "语言")
+SALES_HEADER = (
+    "单据日期", "单据类型", "单号", "行号", "经销商编码", "经销商名称",
+    "产品编码", "产品名称", "产品类别", "数量", "单价", "折扣率",
+    "折后金额", "原单号",
+)  # fmt: skip
+PAYMENTS_HEADER = (
+    "回款单号", "到账日期", "经销商编码", "经销商名称", "回款金额", "币种", "收款方式",
+)  # fmt: skip
+FEEDBACK_HEADER = (
+    "工单编号", "经销商编码", "经销商名称", "类型", "主题",
+    "创建时间", "首次响应时间", "解决时间", "满意度", "处理人",
+)  # fmt: skip
+ACTIVITIES_HEADER = (
+    "活动编号", "活动名称", "活动类型", "经销商编码", "经销商名称",
+    "开始日期", "结束日期", "投入费用", "币种",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -436,14 +549,14 @@ def generate_demo(
     activities = _activities(rng, partners, window)
 
     drop_dir.mkdir(parents=True, exist_ok=True)
-    files = [
+    files = (
         _write_partners(drop_dir, partners),
         _write_contacts(drop_dir, contacts),
         *_write_sales(drop_dir, orders, window),
         _write_payments(drop_dir, payments),
         _write_feedback(drop_dir, feedback),
         _write_activities(drop_dir, activities, window),
-    ]
+    )
     summary = DemoSummary(
         quarters=tuple(q.label for q in window.quarters),
         partners=len(partners),
@@ -452,18 +565,25 @@ def generate_demo(
         payments=len(payments),
         feedback=len(feedback),
         activities=sum(len(a.participants) for a in activities),
-        files=tuple(files),
+        files=files,
     )
     logger.info(
-        "demo seed %d: %d partners, %d order lines over %s..%s in %s",
+        "demo seed %d: %d partners, %d order lines, %s..%s, %d files in %s",
         seed,
         summary.partners,
         summary.order_lines,
         first_quarter,
         last_quarter,
+        len(files),
         drop_dir,
     )
     return summary
+
+
+def net_amount(quantity: int, unit_price: Decimal, discount: Decimal) -> Decimal:
+    """Line amount after discount, rounded half up to the cent."""
+    gross = Decimal(quantity) * unit_price * (1 - discount)
+    return gross.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _window(first_quarter: str, last_quarter: str) -> _Window:
@@ -488,7 +608,7 @@ def _check_partner_count(partner_count: int) -> None:
         )
 
 
-# Partners ------------------------------------------------------------------
+# Partners and contacts ----------------------------------------------------
 
 
 def _partners(rng: random.Random, count: int, window: _Window) -> list[_Partner]:
@@ -496,13 +616,17 @@ def _partners(rng: random.Random, count: int, window: _Window) -> list[_Partner]
     sub_count = round(count * SUB_DISTRIBUTOR_SHARE)
     master_count = max(1, round((count - sub_count) * MASTER_DISTRIBUTOR_SHARE))
     dealer_count = count - sub_count - master_count
+    new_count = max(1, round(dealer_count * NEW_DEALER_SHARE))
     names: set[str] = set()
 
-    masters = [_master(rng, i, names, window) for i in range(master_count)]
-    dealers = [_dealer(rng, names, window) for _ in range(dealer_count)]
+    masters = [_master(rng, n, names, window) for n in range(master_count)]
+    dealers = [
+        _dealer(rng, names, window, is_new=n < new_count) for n in range(dealer_count)
+    ]
     subs = [_sub(rng, rng.choice(masters), names, window) for _ in range(sub_count)]
     drafts = sorted(masters + dealers + subs, key=lambda p: p.joined_date)
 
+    # Drafts point to their parent by name until ids are given out.
     ids = {p.name: f"P{n:04d}" for n, p in enumerate(drafts, start=1)}
     partners = [
         replace(
@@ -518,6 +642,7 @@ def _partners(rng: random.Random, count: int, window: _Window) -> list[_Partner]
 def _master(
     rng: random.Random, index: int, names: set[str], window: _Window
 ) -> _Partner:
+    """A master distributor; the first ones cover one region each."""
     regions = list(REGION_CITIES)
     region = regions[index] if index < len(regions) else _region(rng)
     history_start = _years_before(window.start, HISTORY_YEARS)
@@ -528,43 +653,46 @@ def _master(
         region=region,
         partner_type=MASTER,
         joined_date=_day_between(rng, history_start, midpoint),
-        orders_per_quarter=rng.uniform(14, 28),
-        payment_terms_days=60,
+        orders_per_quarter=rng.uniform(*MASTER_ORDERS),
+        payment_terms_days=MASTER_TERMS_DAYS,
     )
 
 
-def _dealer(rng: random.Random, names: set[str], window: _Window) -> _Partner:
-    if rng.random() < NEW_PARTNER_SHARE:
-        last_start = window.quarters[len(window.quarters) // 2].start
-        joined = _day_between(rng, window.start, last_start)
+def _dealer(
+    rng: random.Random, names: set[str], window: _Window, *, is_new: bool
+) -> _Partner:
+    if is_new:
+        halfway = window.quarters[len(window.quarters) // 2].start
+        joined = _day_between(rng, window.start, halfway)
     else:
         history_start = _years_before(window.start, HISTORY_YEARS)
         joined = _day_between(rng, history_start, window.start)
+    size = rng.lognormvariate(math.log(DEALER_MEDIAN_ORDERS), DEALER_ORDERS_SPREAD)
     return _draft(
         rng,
         names,
         region=_region(rng),
         partner_type=DEALER,
         joined_date=joined,
-        orders_per_quarter=min(20.0, max(1.0, rng.lognormvariate(math.log(5), 0.7))),
-        payment_terms_days=rng.choice((30, 45, 60)),
+        orders_per_quarter=min(DEALER_ORDERS[1], max(DEALER_ORDERS[0], size)),
+        payment_terms_days=rng.choice(DEALER_TERMS_DAYS),
     )
 
 
 def _sub(
     rng: random.Random, parent: _Partner, names: set[str], window: _Window
 ) -> _Partner:
-    earliest = parent.joined_date + timedelta(days=90)
+    """A sub-distributor in its master distributor's region."""
+    earliest = parent.joined_date + SUB_SIGNING_DELAY
     sub = _draft(
         rng,
         names,
         region=parent.region,
         partner_type=SUB,
         joined_date=_day_between(rng, earliest, window.start),
-        orders_per_quarter=rng.uniform(1.0, 4.0),
-        payment_terms_days=30,
+        orders_per_quarter=rng.uniform(*SUB_ORDERS),
+        payment_terms_days=SUB_TERMS_DAYS,
     )
-    # Until ids are given out, a draft points to its parent by name.
     return replace(sub, parent_id=parent.name)
 
 
@@ -579,8 +707,8 @@ def _draft(
     payment_terms_days: int,
 ) -> _Partner:
     city = rng.choice(REGION_CITIES[region])
-    low = rng.random() < LOW_COLLECTION_SHARE
-    rate = rng.uniform(*(LOW_COLLECTION_RANGE if low else FULL_COLLECTION_RANGE))
+    is_low_payer = rng.random() < LOW_COLLECTION_SHARE
+    rate = rng.uniform(*(LOW_COLLECTION_RATE if is_low_payer else FULL_COLLECTION_RATE))
     return _Partner(
         partner_id="",
         name=_unique_name(rng, city, names),
@@ -590,8 +718,8 @@ def _draft(
         partner_type=partner_type,
         joined_date=joined_date,
         orders_per_quarter=orders_per_quarter,
-        quantity_scale=0.4 + orders_per_quarter / 8,
-        yearly_growth=rng.uniform(*YEARLY_GROWTH_RANGE),
+        quantity_scale=QUANTITY_BASE + orders_per_quarter / ORDERS_PER_QUANTITY_STEP,
+        yearly_growth=rng.uniform(*YEARLY_GROWTH),
         collection_rate=Decimal(f"{rate:.3f}"),
         payment_terms_days=payment_terms_days,
         pays_round_amounts=rng.random() < ROUND_AMOUNT_SHARE,
@@ -611,13 +739,14 @@ def _unique_name(rng: random.Random, city: str, names: set[str]) -> str:
 
 
 def _region(rng: random.Random) -> str:
-    return rng.choices(list(REGION_WEIGHTS), weights=list(REGION_WEIGHTS.values()))[0]
+    regions, weights = list(REGION_WEIGHTS), list(REGION_WEIGHTS.values())
+    return rng.choices(regions, weights=weights)[0]
 
 
 def _with_churners_and_inactive(
     rng: random.Random, partners: list[_Partner], window: _Window
 ) -> list[_Partner]:
-    """Mark a few dealers as nearly stopping, and a few as stopped (inactive)."""
+    """Mark a few larger dealers as churning and a few dealers as inactive."""
     parents = {p.parent_id for p in partners}
     settled = [
         p
@@ -626,14 +755,14 @@ def _with_churners_and_inactive(
         and p.joined_date < window.start
         and p.partner_id not in parents
     ]
-    by_size = sorted(settled, key=lambda p: -p.orders_per_quarter)
-    churners = rng.sample(by_size[: len(by_size) // 2], CHURNER_COUNT)
-    rest = [p for p in settled if p not in churners]
-    inactive = rng.sample(rest, max(1, round(len(partners) * INACTIVE_SHARE)))
+    larger_half = sorted(settled, key=lambda p: -p.orders_per_quarter)
+    churners = rng.sample(larger_half[: len(larger_half) // 2], CHURNER_COUNT)
+    others = [p for p in settled if p not in churners]
+    inactive = rng.sample(others, max(1, round(len(partners) * INACTIVE_SHARE)))
 
     quarter_count = len(window.quarters)
     churn_from = max(1, quarter_count - CHURN_QUARTERS)
-    last_stop = max(1, quarter_count - CHURN_QUARTERS - 1)
+    last_stop = max(1, churn_from - 1)
     marked = {p.partner_id: replace(p, churn_from=churn_from) for p in churners}
     for partner in inactive:
         stop_from = rng.randint(1, last_stop)
@@ -642,6 +771,7 @@ def _with_churners_and_inactive(
 
 
 def _contacts(rng: random.Random, partners: Sequence[_Partner]) -> list[_Contact]:
+    """One or two contacts per partner: a manager, and maybe finance."""
     contacts: list[_Contact] = []
     for partner in partners:
         domain = f"{partner.partner_id.lower()}.{rng.choice(EMAIL_DOMAINS)}"
@@ -650,13 +780,13 @@ def _contacts(rng: random.Random, partners: Sequence[_Partner]) -> list[_Contact
         used: set[str] = set()
         for role in roles:
             name, email = _contact_name(rng, domain, used)
-            english = rng.random() < ENGLISH_SHARE
-            language = ENGLISH if english else CHINESE
+            language = ENGLISH if rng.random() < ENGLISH_SHARE else CHINESE
             contacts.append(_Contact(partner, name, role, email, language))
     return contacts
 
 
 def _contact_name(rng: random.Random, domain: str, used: set[str]) -> tuple[str, str]:
+    """A Chinese name and a surname.given address not yet used at domain."""
     while True:
         surname, surname_pinyin = rng.choice(SURNAMES)
         given, given_pinyin = rng.choice(GIVEN_NAMES)
@@ -674,21 +804,20 @@ def _sales_orders(
 ) -> list[_Order]:
     drafts: list[_Order] = []
     for index, quarter in enumerate(window.quarters):
-        weekdays = _weekdays(quarter.start, quarter.end)
+        business_days = _business_days(quarter.start, quarter.end)
         for partner in partners:
-            days = [d for d in weekdays if d >= partner.joined_date]
+            days = [d for d in business_days if d >= partner.joined_date]
             if not days or not partner.orders_in(index):
                 continue
-            share_open = len(days) / len(weekdays)
+            share_open = len(days) / len(business_days)
             mean = _expected_orders(partner, quarter, index) * share_open
-            for _ in range(_poisson(rng, mean)):
-                drafts.append(_sale(rng, partner, days))
+            drafts.extend(_sale(rng, partner, days) for _ in range(_poisson(rng, mean)))
     return _numbered(drafts, SALE_PREFIX)
 
 
 def _expected_orders(partner: _Partner, quarter: Quarter, index: int) -> float:
     """Orders a partner places in a quarter: size, season, trend, ramp, churn."""
-    trend = (1 + partner.yearly_growth) ** (index / 4)
+    trend = math.pow(1 + partner.yearly_growth, index / 4)
     mean = partner.orders_per_quarter * SEASONALITY[quarter.number] * trend
     quarters_in = _quarters_since(partner.joined_date, quarter)
     if quarters_in < len(RAMP_UP):
@@ -710,7 +839,8 @@ def _sale(rng: random.Random, partner: _Partner, days: Sequence[date]) -> _Order
 
 def _quantity(rng: random.Random, partner: _Partner, product: Product) -> int:
     price_factor = math.sqrt(REFERENCE_PRICE / float(product.price))
-    return max(1, round(partner.quantity_scale * rng.uniform(4, 16) * price_factor))
+    units = partner.quantity_scale * rng.uniform(*UNITS_PER_LINE) * price_factor
+    return max(1, round(units))
 
 
 def _return_orders(
@@ -723,13 +853,17 @@ def _return_orders(
             if rng.random() >= RETURN_SHARE:
                 continue
             lag = timedelta(days=rng.randint(*RETURN_LAG_DAYS))
-            booked = _next_weekday(order.order_date + lag)
-            returned = rng.randint(1, max(1, quantity // 3))
+            booked = _next_business_day(order.order_date + lag)
+            returned = rng.randint(1, max(1, quantity // RETURN_PART))
             if booked <= window.end:
-                sale = replace(order, kind=RETURN, order_date=booked)
-                item = ((product, returned),)
                 drafts.append(
-                    replace(sale, items=item, original_order_id=order.order_id)
+                    replace(
+                        order,
+                        kind=RETURN,
+                        order_date=booked,
+                        items=((product, returned),),
+                        original_order_id=order.order_id,
+                    )
                 )
     return _numbered(drafts, RETURN_PREFIX)
 
@@ -744,12 +878,6 @@ def _numbered(drafts: Iterable[_Order], prefix: str) -> list[_Order]:
         order_id = f"{prefix}{draft.order_date:%Y%m%d}{sequence:04d}"
         numbered.append(replace(draft, order_id=order_id))
     return numbered
-
-
-def net_amount(quantity: int, unit_price: Decimal, discount: Decimal) -> Decimal:
-    """Line amount after discount, rounded half up to the cent."""
-    gross = Decimal(quantity) * unit_price * (1 - discount)
-    return gross.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # Payments ------------------------------------------------------------------
@@ -780,13 +908,14 @@ def _payments(
 
 def _invoiced_by_month(orders: Sequence[_Order]) -> dict[str, dict[date, Decimal]]:
     """Net invoiced amount per partner, keyed by the month's last day."""
-    invoiced: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    invoiced: dict[str, dict[date, Decimal]] = defaultdict(dict)
     for order in orders:
         month_end = _month_end(order.order_date)
         sign = 1 if order.kind == SALE else -1
+        by_month = invoiced[order.partner.partner_id]
         for product, quantity in order.items:
-            amount = net_amount(quantity, product.price, order.discount)
-            invoiced[order.partner.partner_id][month_end] += sign * amount
+            amount = sign * net_amount(quantity, product.price, order.discount)
+            by_month[month_end] = by_month.get(month_end, Decimal(0)) + amount
     return invoiced
 
 
@@ -797,6 +926,7 @@ def _collections(
     invoiced: Decimal,
     window: _Window,
 ) -> list[_Payment]:
+    """One month's collections; what would arrive after the export is left out."""
     due = (invoiced * partner.collection_rate).quantize(CENT, ROUND_HALF_UP)
     if due <= 0:
         return []
@@ -805,21 +935,21 @@ def _collections(
         first = (due * FIRST_INSTALMENT).quantize(CENT, ROUND_HALF_UP)
         parts = [first, due - first]
     lag = partner.payment_terms_days + rng.randint(*PAYMENT_JITTER_DAYS)
-    paid = _next_weekday(month_end + timedelta(days=max(1, lag)))
-    bill = partner.pays_round_amounts and rng.random() < ACCEPTANCE_BILL_SHARE
-    method = "银行承兑汇票" if bill else "银行转账"
+    paid = _next_business_day(month_end + timedelta(days=max(1, lag)))
+    by_bill = partner.pays_round_amounts and rng.random() < ACCEPTANCE_BILL_SHARE
+    method = "银行承兑汇票" if by_bill else "银行转账"
 
     payments: list[_Payment] = []
     for part in parts:
-        amount = _rounded(part) if partner.pays_round_amounts else part
+        amount = _round_hundreds(part) if partner.pays_round_amounts else part
         if paid <= window.end and amount > 0:
             payments.append(_Payment("", partner, paid, amount, method))
         later = timedelta(days=rng.randint(*SECOND_INSTALMENT_DAYS))
-        paid = _next_weekday(paid + later)
+        paid = _next_business_day(paid + later)
     return payments
 
 
-def _rounded(amount: Decimal) -> Decimal:
+def _round_hundreds(amount: Decimal) -> Decimal:
     """Round down to whole hundreds, as partners paying round sums do."""
     hundreds = (amount / ROUND_AMOUNT).to_integral_value(rounding=ROUND_DOWN)
     return (hundreds * ROUND_AMOUNT).quantize(CENT)
@@ -839,38 +969,45 @@ def _feedback(
             if not open_days or not partner.orders_in(index):
                 continue
             rate = FEEDBACK_RATE[partner.partner_type]
-            if partner.churn_from is not None and index >= partner.churn_from - 2:
+            churn_from = partner.churn_from
+            if churn_from is not None and index >= churn_from - CHURN_COMPLAINT_LEAD:
                 rate *= CHURN_COMPLAINT_FACTOR
             for _ in range(_poisson(rng, rate)):
                 drafts.append(_ticket(rng, partner, open_days, window))
             if rng.random() < SURVEY_SHARE:
                 drafts.append(_survey(rng, partner, open_days))
-    return _numbered_feedback(drafts)
+
+    per_day: dict[date, int] = defaultdict(int)
+    feedback: list[_Feedback] = []
+    for draft in sorted(drafts, key=lambda f: f.created_at):
+        day = draft.created_at.date()
+        per_day[day] += 1
+        feedback_id = f"{FEEDBACK_PREFIX}{day:%Y%m%d}{per_day[day]:03d}"
+        feedback.append(replace(draft, feedback_id=feedback_id))
+    return feedback
 
 
 def _ticket(
     rng: random.Random, partner: _Partner, days: Sequence[date], window: _Window
 ) -> _Feedback:
+    """A complaint, ticket or inquiry, with replies as of the export."""
     kind = rng.choices(FEEDBACK_KINDS, weights=FEEDBACK_KIND_WEIGHTS)[0]
-    off_hours = rng.random() < OFF_HOURS_SHARE
-    created = _off_hours_time(rng, days) if off_hours else _office_time(rng, days)
-    responded = _first_response(rng, created, off_hours or created.weekday() >= 5)
-    resolved = None
-    if responded is not None:
-        hours = 0.2 if kind == INQUIRY else rng.uniform(1, 240)
-        resolved = responded + timedelta(hours=hours * rng.uniform(0.5, 1.5))
-    resolved = _by(resolved, window)
+    is_off_hours = rng.random() < OFF_HOURS_SHARE
+    created = _off_hours_time(rng, days) if is_off_hours else _office_time(rng, days)
+    responded = _first_response(rng, created, is_off_hours)
+    resolved = None if responded is None else _resolution(rng, kind, responded)
+    responded, resolved = _by(responded, window), _by(resolved, window)
     score = None
     if resolved is not None and rng.random() < SCORED_SHARE:
-        late = responded is not None and responded - created > RESPONSE_TARGET
-        score = rng.choice(SCORES if late else GOOD_SCORES)
+        is_late = responded is not None and responded - created > RESPONSE_TARGET
+        score = rng.choice(LOW_SCORES if is_late else GOOD_SCORES)
     return _Feedback(
         feedback_id="",
         partner=partner,
         kind=kind,
         subject=rng.choice(SUBJECTS[kind]),
         created_at=created,
-        first_response_at=_by(responded, window),
+        first_response_at=responded,
         resolved_at=resolved,
         satisfaction=score,
         handler=rng.choice(SUPPORT_STAFF),
@@ -878,72 +1015,85 @@ def _ticket(
 
 
 def _first_response(
-    rng: random.Random, created: datetime, off_hours: bool
+    rng: random.Random, created: datetime, is_off_hours: bool
 ) -> datetime | None:
     """Most replies come within a day; some take days; a few never come."""
     draw = rng.random()
     if draw < NEVER_ANSWERED_SHARE:
         return None
-    late_share = LATE_SHARE_OFF_HOURS if off_hours else LATE_SHARE
+    late_share = LATE_SHARE_OFF_HOURS if is_off_hours else LATE_SHARE
     if draw < NEVER_ANSWERED_SHARE + late_share:
-        return created + timedelta(minutes=rng.randint(24 * 60 + 1, 5 * 24 * 60))
-    return created + timedelta(minutes=rng.randint(5, 20 * 60))
+        minutes = rng.randint(*LATE_MINUTES)
+    elif rng.random() < QUICK_REPLY_SHARE:
+        minutes = rng.randint(*QUICK_MINUTES)
+    else:
+        minutes = rng.randint(*ON_TIME_MINUTES)
+    return _reply_hours(rng, created + timedelta(minutes=minutes))
+
+
+def _resolution(rng: random.Random, kind: str, responded: datetime) -> datetime:
+    if kind == INQUIRY:
+        delay = timedelta(minutes=rng.randint(*INQUIRY_RESOLUTION_MINUTES))
+    else:
+        delay = timedelta(hours=rng.uniform(*RESOLUTION_HOURS))
+    return _reply_hours(rng, responded + delay)
+
+
+def _reply_hours(rng: random.Random, moment: datetime) -> datetime:
+    """Move a reply made at night to the next morning."""
+    opens, closes = REPLY_HOURS
+    if opens <= moment.hour < closes:
+        return moment.replace(microsecond=0)
+    day = moment.date() if moment.hour < opens else moment.date() + timedelta(days=1)
+    minutes = opens * 60 + rng.randint(*REPLY_DELAY_MINUTES)
+    return _at(day, minutes, rng.randint(0, 59))
 
 
 def _survey(rng: random.Random, partner: _Partner, days: Sequence[date]) -> _Feedback:
-    churning = partner.churn_from is not None
+    """A quarterly satisfaction survey answer; churners score low."""
+    scores = LOW_SCORES if partner.churn_from is not None else SURVEY_SCORES
     return _Feedback(
         feedback_id="",
         partner=partner,
         kind=SURVEY,
         subject=SURVEY_SUBJECT,
-        created_at=_office_time(rng, days[-30:]),
+        created_at=_office_time(rng, days[-SURVEY_DAYS:]),
         first_response_at=None,
         resolved_at=None,
-        satisfaction=rng.choice(SCORES if churning else SCORES[3:] + GOOD_SCORES),
+        satisfaction=rng.choice(scores),
         handler=rng.choice(SUPPORT_STAFF),
     )
 
 
 def _office_time(rng: random.Random, days: Sequence[date]) -> datetime:
-    weekdays = [d for d in days if d.weekday() < 5] or list(days)
-    minute = rng.randint(9 * 60, 18 * 60 - 1)
-    return _at(rng.choice(weekdays), minute, rng.randint(0, 59))
+    business_days = [d for d in days if _is_business_day(d)] or list(days)
+    opens, closes = OFFICE_HOURS
+    minute = rng.randint(opens * 60, closes * 60 - 1)
+    return _at(rng.choice(business_days), minute, rng.randint(0, 59))
 
 
 def _off_hours_time(rng: random.Random, days: Sequence[date]) -> datetime:
     """A Friday evening or a weekend day, when nobody is on duty."""
-    fridays = [d for d in days if d.weekday() == 4]
-    weekends = [d for d in days if d.weekday() >= 5]
-    if fridays and (not weekends or rng.random() < 0.5):
-        minute = rng.randint(18 * 60, 23 * 60 + 59)
-        return _at(rng.choice(fridays), minute, rng.randint(0, 59))
-    if weekends:
-        minute = rng.randint(8 * 60, 22 * 60)
-        return _at(rng.choice(weekends), minute, rng.randint(0, 59))
-    return _office_time(rng, days)
+    fridays = [d for d in days if d.weekday() == FRIDAY]
+    weekends = [d for d in days if d.weekday() > FRIDAY]
+    if fridays and (not weekends or rng.random() < FRIDAY_EVENING_SHARE):
+        day, (opens, closes) = rng.choice(fridays), FRIDAY_EVENING_HOURS
+    elif weekends:
+        day, (opens, closes) = rng.choice(weekends), WEEKEND_HOURS
+    else:
+        return _office_time(rng, days)
+    minute = rng.randint(opens * 60, closes * 60 - 1)
+    return _at(day, minute, rng.randint(0, 59))
 
 
-def _at(day: date, minute: int, second: int) -> datetime:
-    return datetime.combine(day, time(minute // 60, minute % 60, second))
+def _at(day: date, minute_of_day: int, second: int) -> datetime:
+    hour, minute = divmod(minute_of_day, 60)
+    return datetime.combine(day, time(hour, minute, second))
 
 
 def _by(moment: datetime | None, window: _Window) -> datetime | None:
     """Drop what would happen after the export was taken."""
-    if moment is None or moment > window.closes_at:
-        return None
-    return moment.replace(microsecond=0)
-
-
-def _numbered_feedback(drafts: Iterable[_Feedback]) -> list[_Feedback]:
-    per_day: dict[date, int] = defaultdict(int)
-    numbered: list[_Feedback] = []
-    for draft in sorted(drafts, key=lambda f: f.created_at):
-        day = draft.created_at.date()
-        per_day[day] += 1
-        feedback_id = f"{FEEDBACK_PREFIX}{day:%Y%m%d}{per_day[day]:03d}"
-        numbered.append(replace(draft, feedback_id=feedback_id))
-    return numbered
+    return None if moment is None or moment > window.closes_at else moment
 
 
 # Activities ----------------------------------------------------------------
@@ -964,89 +1114,94 @@ def _activities(
             *_co_marketing(rng, quarter, present),
             *_resource_grants(rng, quarter, present),
         ]
-        drafts = [a for a in drafts if a.participants]
-        drafts.sort(key=lambda a: a.start)
-        for number, draft in enumerate(drafts, start=1):
-            activity_id = f"HD{quarter.label}-{number:02d}"
+        taking_place = sorted((a for a in drafts if a.participants), key=_starts)
+        for number, draft in enumerate(taking_place, start=1):
+            activity_id = f"{ACTIVITY_PREFIX}{quarter.label}-{number:02d}"
             activities.append(replace(draft, activity_id=activity_id))
     return activities
+
+
+def _starts(activity: _Activity) -> date:
+    return activity.start
 
 
 def _promotion(
     rng: random.Random, quarter: Quarter, present: Sequence[_Partner]
 ) -> _Activity:
-    start = quarter.start + timedelta(days=rng.randint(0, 20))
-    end = start + timedelta(days=rng.randint(14, 30))
-    taking_part = [
+    """The quarter's main promotion; every master distributor takes part."""
+    start = _days_into(rng, quarter, PROMOTION_START)
+    end = start + timedelta(days=rng.randint(*PROMOTION_LENGTH))
+    taking_part = tuple(
         (p, None)
         for p in present
         if p.partner_type == MASTER or rng.random() < PROMOTION_SHARE
-    ]
+    )
     name = PROMOTION_NAMES[quarter.number].format(year=quarter.year)
-    return _Activity("", PROMOTION, name, start, end, tuple(taking_part))
+    return _Activity("", PROMOTION, name, start, end, taking_part)
 
 
 def _training(
     rng: random.Random, quarter: Quarter, present: Sequence[_Partner]
 ) -> _Activity:
-    start = _next_weekday(quarter.start + timedelta(days=rng.randint(10, 70)))
-    end = start + timedelta(days=rng.randint(0, 1))
-    chosen = rng.sample(list(present), min(len(present), rng.randint(5, 15)))
-    has_cost = rng.random() < 0.5
-    taking_part = [
-        (p, Decimal(rng.choice((800, 1500, 2000))) if has_cost else None)
-        for p in sorted(chosen, key=lambda p: p.partner_id)
-    ]
+    """A training; for half of them the brand pays travel per partner."""
+    start = _next_business_day(_days_into(rng, quarter, TRAINING_START))
+    end = start + timedelta(days=rng.randint(*TRAINING_LENGTH))
+    size = min(len(present), rng.randint(*TRAINING_SIZE))
+    chosen = sorted(rng.sample(list(present), size), key=lambda p: p.partner_id)
+    has_cost = rng.random() < TRAINING_COST_SHARE
+    taking_part = tuple(
+        (p, Decimal(rng.choice(TRAINING_COSTS)) if has_cost else None) for p in chosen
+    )
     name = rng.choice(TRAINING_NAMES)
-    return _Activity("", TRAINING, name, start, end, tuple(taking_part))
+    return _Activity("", TRAINING, name, start, end, taking_part)
 
 
 def _events(
     rng: random.Random, quarter: Quarter, present: Sequence[_Partner]
 ) -> list[_Activity]:
-    """The yearly partner convention in Q1, otherwise a regional launch."""
-    start = _next_weekday(quarter.start + timedelta(days=rng.randint(15, 60)))
-    end = start + timedelta(days=rng.randint(1, 2))
+    """The yearly partner convention in Q1, otherwise maybe a regional launch."""
+    start = _next_business_day(_days_into(rng, quarter, EVENT_START))
+    end = start + timedelta(days=rng.randint(*EVENT_LENGTH))
+    guests: list[tuple[_Partner, Decimal | None]]
     if quarter.number == 1:
         guests = [
-            (p, Decimal(rng.randrange(3000, 6001, 500)))
+            (p, Decimal(rng.choice(CONVENTION_COST)))
             for p in present
             if p.partner_type == MASTER or rng.random() < CONVENTION_SHARE
         ]
         name = f"{quarter.year}年度经销商大会"
-        return [_Activity("", EVENT, name, start, end, tuple(guests))]
-    if rng.random() >= LAUNCH_EVENT_SHARE:
+    elif rng.random() < LAUNCH_EVENT_SHARE:
+        region = _region(rng)
+        guests = [(p, None) for p in present if p.region == region]
+        name = f"{region}区新品发布会"
+    else:
         return []
-    region = _region(rng)
-    guests = [(p, None) for p in present if p.region == region]
-    name = f"{region}区新品发布会"
     return [_Activity("", EVENT, name, start, end, tuple(guests))]
 
 
 def _co_marketing(
     rng: random.Random, quarter: Quarter, present: Sequence[_Partner]
 ) -> list[_Activity]:
+    """Campaigns run with one to three larger partners, each with a budget."""
     campaigns: list[_Activity] = []
-    for _ in range(rng.randint(1, 3)):
-        start = quarter.start + timedelta(days=rng.randint(0, 45))
-        end = start + timedelta(days=rng.randint(30, 60))
-        chosen = _by_size(rng, present, rng.randint(1, 3))
-        taking_part = [(p, Decimal(rng.randint(10, 80) * 1000)) for p in chosen]
+    for _ in range(rng.randint(*CAMPAIGNS)):
+        start = _days_into(rng, quarter, CAMPAIGN_START)
+        end = start + timedelta(days=rng.randint(*CAMPAIGN_LENGTH))
+        chosen = _by_size(rng, present, rng.randint(*CAMPAIGN_PARTNERS))
+        taking_part = tuple((p, Decimal(rng.choice(CAMPAIGN_COST))) for p in chosen)
         name = rng.choice(CO_MARKETING_NAMES)
-        campaigns.append(
-            _Activity("", CO_MARKETING, name, start, end, tuple(taking_part))
-        )
+        campaigns.append(_Activity("", CO_MARKETING, name, start, end, taking_part))
     return campaigns
 
 
 def _resource_grants(
     rng: random.Random, quarter: Quarter, present: Sequence[_Partner]
 ) -> list[_Activity]:
-    """One partner per grant, a single day: no end date."""
+    """One partner per grant, given on one day, so no end date."""
     grants: list[_Activity] = []
-    for partner in _by_size(rng, present, rng.randint(2, 5)):
-        start = quarter.start + timedelta(days=rng.randint(0, 80))
-        cost = Decimal(rng.randint(10, 100) * 500)
+    for partner in _by_size(rng, present, rng.randint(*GRANTS)):
+        start = _days_into(rng, quarter, GRANT_START)
+        cost = Decimal(rng.choice(GRANT_COST))
         name = rng.choice(RESOURCE_NAMES)
         grants.append(_Activity("", RESOURCE, name, start, None, ((partner, cost),)))
     return grants
@@ -1066,21 +1221,29 @@ def _by_size(
     return sorted(chosen, key=lambda p: p.partner_id)
 
 
-# Calendar helpers ----------------------------------------------------------
+# Calendar ------------------------------------------------------------------
 
 
 def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-def _weekdays(start: date, end: date) -> list[date]:
-    return [d for d in _days(start, end) if d.weekday() < 5]
+def _is_business_day(day: date) -> bool:
+    return day.weekday() <= FRIDAY and (day.month, day.day) not in HOLIDAYS
 
 
-def _next_weekday(day: date) -> date:
-    while day.weekday() >= 5:
+def _business_days(start: date, end: date) -> list[date]:
+    return [d for d in _days(start, end) if _is_business_day(d)]
+
+
+def _next_business_day(day: date) -> date:
+    while not _is_business_day(day):
         day += timedelta(days=1)
     return day
+
+
+def _days_into(rng: random.Random, quarter: Quarter, offsets: tuple[int, int]) -> date:
+    return quarter.start + timedelta(days=rng.randint(*offsets))
 
 
 def _day_between(rng: random.Random, first: date, last: date) -> date:
@@ -1102,7 +1265,7 @@ def _quarters_since(day: date, quarter: Quarter) -> int:
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
-    """A Poisson draw (Knuth's method; means here stay below a hundred)."""
+    """A Poisson draw by Knuth's method, fine for the small means used here."""
     limit = math.exp(-mean)
     count, product = 0, rng.random()
     while product > limit:
@@ -1116,46 +1279,38 @@ def _poisson(rng: random.Random, mean: float) -> int:
 
 def _write_partners(drop_dir: Path, partners: Sequence[_Partner]) -> Path:
     names = {p.partner_id: p.name for p in partners}
-    header = [
-        "经销商编码", "经销商名称", "上级经销商编码", "上级经销商名称",
-        "区域", "城市", "类型", "合作开始日期", "状态",
-    ]  # fmt: skip
     rows = [
-        [
+        (
             p.partner_id,
             p.name,
             p.parent_id,
-            names.get(p.parent_id or ""),
+            None if p.parent_id is None else names[p.parent_id],
             p.region,
             p.city,
             p.partner_type,
             p.joined_date,
             p.status,
-        ]  # fmt: skip
+        )
         for p in partners
     ]
-    return _write_xlsx(drop_dir / PARTNERS_FILE, PARTNERS_SHEET, header, rows)
+    path = drop_dir / PARTNERS_FILE
+    return _write_xlsx(path, PARTNERS_SHEET, PARTNERS_HEADER, rows)
 
 
 def _write_contacts(drop_dir: Path, contacts: Sequence[_Contact]) -> Path:
-    header = ["经销商编码", "经销商名称", "联系人", "职务", "邮箱", "语言"]
     rows = [
-        [c.partner.partner_id, c.partner.name, c.name, c.role, c.email, c.language]
+        (c.partner.partner_id, c.partner.name, c.name, c.role, c.email, c.language)
         for c in contacts
     ]
-    return _write_csv(drop_dir / CONTACTS_FILE, BOM_ENCODING, header, rows)
+    path = drop_dir / CONTACTS_FILE
+    return _write_csv(path, BOM_ENCODING, CONTACTS_HEADER, rows)
 
 
 def _write_sales(
     drop_dir: Path, orders: Sequence[_Order], window: _Window
 ) -> list[Path]:
-    """One file per quarter, each order's lines in date and document order."""
-    header = [
-        "单据日期", "单据类型", "单号", "行号", "经销商编码", "经销商名称",
-        "产品编码", "产品名称", "产品类别", "数量", "单价", "折扣率",
-        "折后金额", "原单号",
-    ]  # fmt: skip
-    by_quarter: dict[Quarter, list[list[str]]] = {q: [] for q in window.quarters}
+    """One file per quarter, lines in date and document order."""
+    by_quarter: dict[Quarter, list[tuple[str, ...]]] = {q: [] for q in window.quarters}
     for order in sorted(orders, key=lambda o: (o.order_date, o.order_id)):
         rows = by_quarter[Quarter.of(order.order_date)]
         for number, (product, quantity) in enumerate(order.items, start=1):
@@ -1164,7 +1319,7 @@ def _write_sales(
         _write_csv(
             drop_dir / SALES_FILE.format(quarter=quarter.label),
             SALES_ENCODING,
-            header,
+            SALES_HEADER,
             rows,
         )
         for quarter, rows in by_quarter.items()
@@ -1173,49 +1328,48 @@ def _write_sales(
 
 def _sales_row(
     order: _Order, number: int, product: Product, quantity: int
-) -> list[str]:
+) -> tuple[str, ...]:
+    """ERP style: slashed dates, percent discounts, plain two-decimal amounts."""
     amount = net_amount(quantity, product.price, order.discount)
-    return [
-        f"{order.order_date:%Y/%m/%d}", order.kind, order.order_id, str(number),
-        order.partner.partner_id, order.partner.name, product.product_id,
-        product.name, product.category, str(quantity), f"{product.price:.2f}",
-        f"{order.discount:.0%}", f"{amount:.2f}", order.original_order_id,
-    ]  # fmt: skip
+    return (
+        f"{order.order_date:%Y/%m/%d}",
+        order.kind,
+        order.order_id,
+        str(number),
+        order.partner.partner_id,
+        order.partner.name,
+        product.product_id,
+        product.name,
+        product.category,
+        str(quantity),
+        f"{product.price:.2f}",
+        f"{order.discount:.0%}",
+        f"{amount:.2f}",
+        order.original_order_id,
+    )
 
 
 def _write_payments(drop_dir: Path, payments: Sequence[_Payment]) -> Path:
-    """Finance's export: ISO dates, thousands separators in amounts."""
-    header = [
-        "回款单号",
-        "到账日期",
-        "经销商编码",
-        "经销商名称",
-        "回款金额",
-        "币种",
-        "收款方式",
-    ]
+    """Finance's export: ISO dates, amounts with thousands separators."""
     rows = [
-        [
+        (
             p.payment_id,
             f"{p.paid_date:%Y-%m-%d}",
             p.partner.partner_id,
             p.partner.name,
             f"{p.amount:,.2f}",
-            "CNY",
+            CURRENCY,
             p.method,
-        ]  # fmt: skip
+        )
         for p in payments
     ]
-    return _write_csv(drop_dir / PAYMENTS_FILE, PLAIN_ENCODING, header, rows)
+    path = drop_dir / PAYMENTS_FILE
+    return _write_csv(path, PLAIN_ENCODING, PAYMENTS_HEADER, rows)
 
 
 def _write_feedback(drop_dir: Path, feedback: Sequence[_Feedback]) -> Path:
-    header = [
-        "工单编号", "经销商编码", "经销商名称", "类型", "主题",
-        "创建时间", "首次响应时间", "解决时间", "满意度", "处理人",
-    ]  # fmt: skip
     rows = [
-        [
+        (
             f.feedback_id,
             f.partner.partner_id,
             f.partner.name,
@@ -1226,22 +1380,19 @@ def _write_feedback(drop_dir: Path, feedback: Sequence[_Feedback]) -> Path:
             _timestamp(f.resolved_at),
             "" if f.satisfaction is None else f"{f.satisfaction:.1f}",
             f.handler,
-        ]  # fmt: skip
+        )
         for f in feedback
     ]
-    return _write_csv(drop_dir / FEEDBACK_FILE, BOM_ENCODING, header, rows)
+    path = drop_dir / FEEDBACK_FILE
+    return _write_csv(path, BOM_ENCODING, FEEDBACK_HEADER, rows)
 
 
 def _write_activities(
     drop_dir: Path, activities: Sequence[_Activity], window: _Window
 ) -> Path:
     """Marketing's workbook: a title row above the header, one row per partner."""
-    header = [
-        "活动编号", "活动名称", "活动类型", "经销商编码", "经销商名称",
-        "开始日期", "结束日期", "投入费用", "币种",
-    ]  # fmt: skip
     rows = [
-        [
+        (
             a.activity_id,
             a.name,
             a.kind,
@@ -1250,15 +1401,15 @@ def _write_activities(
             a.start,
             a.end,
             cost,
-            None if cost is None else "CNY",
-        ]  # fmt: skip
+            None if cost is None else CURRENCY,
+        )
         for a in activities
         for p, cost in a.participants
     ]
-    labels = window.quarters[0].label, window.quarters[-1].label
-    title = f"市场活动明细（{labels[0]}–{labels[1]}）"
+    first, last = window.quarters[0].label, window.quarters[-1].label
+    title = f"市场活动明细（{first}–{last}）"
     path = drop_dir / ACTIVITIES_FILE
-    return _write_xlsx(path, ACTIVITIES_SHEET, header, rows, title=title)
+    return _write_xlsx(path, ACTIVITIES_SHEET, ACTIVITIES_HEADER, rows, title=title)
 
 
 def _timestamp(moment: datetime | None) -> str:
@@ -1266,13 +1417,16 @@ def _timestamp(moment: datetime | None) -> str:
 
 
 def _write_csv(
-    path: Path, encoding: str, header: Sequence[str], rows: Sequence[Sequence[str]]
+    path: Path,
+    encoding: str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
 ) -> Path:
     with path.open("w", encoding=encoding, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(rows)
-    logger.info("wrote %s: %d rows (%s)", path, len(rows), encoding)
+    logger.info("wrote %s: %d rows, %s", path, len(rows), encoding)
     return path
 
 
@@ -1280,18 +1434,17 @@ def _write_xlsx(
     path: Path,
     sheet: str,
     header: Sequence[str],
-    rows: Sequence[Sequence[Any]],
+    rows: Sequence[Sequence[Cell]],
     *,
     title: str | None = None,
 ) -> Path:
-    # in_memory: the on-disk mode stamps members with a local-time mtime.
+    """One sheet: an optional title row, a bold header, then typed cells."""
+    # In memory: the on-disk mode stamps zip members with a local-time mtime.
     workbook = xlsxwriter.Workbook(str(path), {"in_memory": True})
     workbook.set_properties({"created": WORKBOOK_CREATED})
     bold = workbook.add_format({"bold": True})
-    formats = {
-        date: workbook.add_format({"num_format": "yyyy-mm-dd"}),
-        Decimal: workbook.add_format({"num_format": "#,##0.00"}),
-    }
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    money_format = workbook.add_format({"num_format": "#,##0.00"})
     worksheet = workbook.add_worksheet(sheet)
     header_row = 0 if title is None else 1
     if title is not None:
@@ -1300,22 +1453,14 @@ def _write_xlsx(
     worksheet.freeze_panes(header_row + 1, 0)
     for row_number, row in enumerate(rows, start=header_row + 1):
         for column, value in enumerate(row):
-            _write_cell(worksheet, row_number, column, value, formats)
+            if isinstance(value, date):
+                worksheet.write_datetime(row_number, column, value, date_format)
+            elif isinstance(value, Decimal):
+                # XLSX keeps numbers as doubles; whole-yuan costs stay exact.
+                number = float(value)
+                worksheet.write_number(row_number, column, number, money_format)
+            elif value is not None:
+                worksheet.write_string(row_number, column, value)
     workbook.close()
-    logger.info("wrote %s: %d rows (sheet %s)", path, len(rows), sheet)
+    logger.info("wrote %s: %d rows, sheet %s", path, len(rows), sheet)
     return path
-
-
-def _write_cell(
-    worksheet: Any, row: int, column: int, value: Any, formats: dict[type, Any]
-) -> None:
-    if value is None:
-        return
-    if isinstance(value, date):
-        worksheet.write_datetime(row, column, value, formats[date])
-    elif isinstance(value, Decimal):
-        # XLSX keeps numbers as doubles; two-decimal amounts round-trip exactly
-        # through their shortest repr, which is what readers see.
-        worksheet.write_number(row, column, float(value), formats[Decimal])
-    else:
-        worksheet.write_string(row, column, str(value))
