@@ -102,7 +102,10 @@ class SourceMapping(BaseModel):
         for dataset_name, mapping in self.datasets.items():
             if dataset_name not in DATASETS:
                 known = ", ".join(DATASETS)
-                raise ValueError(f"unknown dataset {dataset_name!r}; known: {known}")
+                raise ValueError(
+                    f"datasets.{dataset_name}: unknown dataset {dataset_name!r}; "
+                    f"known: {known}"
+                )
             dataset = DATASETS[dataset_name]
             for field_name in mapping.fields:
                 if field_name not in dataset.field_names:

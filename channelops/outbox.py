@@ -284,14 +284,19 @@ def statement_from_document(
         ),
         total=Decimal(document["total_amount"]),
         content_hash=content_hash,
-        scorecard=None if scorecard is None else _scorecard_summary(scorecard),
+        scorecard=(
+            None if scorecard is None else _scorecard_summary(scorecard, language)
+        ),
     )
 
 
-def _scorecard_summary(scorecard: dict[str, Any]) -> ScorecardSummary:
+def _scorecard_summary(
+    scorecard: dict[str, Any], language: Language
+) -> ScorecardSummary:
+    label = "tier_label_zh" if language == "zh-CN" else "tier_label_en"
     return ScorecardSummary(
         score=_decimal(scorecard["score"]),
-        tier=scorecard["tier"],
+        tier=scorecard[label] or scorecard["tier"],
         rank=scorecard["rank"],
         partner_count=scorecard["scored_partner_count"],
         metrics=tuple(

@@ -92,7 +92,8 @@ def _typed(
 ) -> Any:
     kind = field.type
     if kind in SCALES:
-        return _decimal(raw, text, SCALES[kind], source)
+        separator = context.mapping.thousands_separator
+        return _decimal(raw, text, SCALES[kind], source, separator)
     if kind is FieldType.DATE:
         return _date(raw, text, context.mapping.date_formats)
     if kind is FieldType.TIMESTAMP:
@@ -114,12 +115,14 @@ def _typed(
     return text
 
 
-def _decimal(raw: Any, text: str, scale: int, source: FieldSource) -> Decimal:
+def _decimal(
+    raw: Any, text: str, scale: int, source: FieldSource, separator: str | None
+) -> Decimal:
     if isinstance(raw, float):
-        # XLSX stores numbers as binary floats; their shortest repr is what
-        # the spreadsheet showed.
-        text = repr(raw)
-    cleaned = text.replace(",", "") if _has_grouping(text) else text
+        # XLSX stores numbers as binary floats; spreadsheets show (and mean)
+        # at most 15 significant digits, so 0.1+0.2 reads as 0.3.
+        text = f"{raw:.{SPREADSHEET_DIGITS}g}"
+    cleaned = _ungrouped(text, separator)
     try:
         number = Decimal(cleaned)
     except InvalidOperation:
@@ -129,26 +132,47 @@ def _decimal(raw: Any, text: str, scale: int, source: FieldSource) -> Decimal:
     exponent = number.as_tuple().exponent
     assert isinstance(exponent, int)
     quantum = Decimal(1).scaleb(-scale)
-    if -exponent > scale:
-        if source.rounding == "reject":
-            raise FieldProblem(
-                text,
-                f"has {-exponent} decimal places, the contract keeps {scale}; "
-                "fix the export or set `rounding: half_up` for this field",
-            )
-        number = number.quantize(quantum, rounding=ROUNDINGS[source.rounding])
-    number = number.quantize(quantum)
+    if -exponent > scale and source.rounding == "reject":
+        raise FieldProblem(
+            text,
+            f"has {-exponent} decimal places, the contract keeps {scale}; "
+            "fix the export or set `rounding: half_up` for this field",
+        )
+    # With `reject` the value already fits the scale, so no rounding happens.
+    rounding = ROUNDINGS.get(source.rounding, ROUND_HALF_EVEN)
+    try:
+        number = number.quantize(quantum, rounding=rounding)
+    except InvalidOperation:
+        # More digits than Decimal's working precision: far too large anyway.
+        raise FieldProblem(text, f"is too large for decimal(18,{scale})") from None
     if len(number.as_tuple().digits) > DECIMAL_PRECISION:
         raise FieldProblem(text, f"is too large for decimal(18,{scale})")
     return number
 
 
-GROUPED_NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+SPREADSHEET_DIGITS = 15
 
 
-def _has_grouping(text: str) -> bool:
-    """True for '1,234,567.80'; '1,2' stays a non-number."""
-    return bool(GROUPED_NUMBER.match(text))
+def _grouped_number(separator: str) -> re.Pattern[str]:
+    mark = re.escape(separator)
+    return re.compile(rf"^-?\d{{1,3}}({mark}\d{{3}})+(\.\d+)?$")
+
+
+def _ungrouped(text: str, separator: str | None) -> str:
+    """'1,234,567.80' without its grouping, if the mapping declares ','.
+
+    Grouping that is not declared is refused rather than guessed, since
+    '1.234' means one thousand in some locales and one point two in others.
+    """
+    if separator is not None and _grouped_number(separator).match(text):
+        return text.replace(separator, "")
+    if separator is None and _grouped_number(",").match(text):
+        raise FieldProblem(
+            text,
+            'has thousands separators; set `thousands_separator: ","` for '
+            "this dataset in the source mapping",
+        )
+    return text
 
 
 def _date(raw: Any, text: str, formats: list[str]) -> date:

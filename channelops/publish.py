@@ -181,7 +181,8 @@ def _scorecards(warehouse: Warehouse, period: Quarter) -> dict[str, dict[str, An
         "order by weight desc, metric"
     )
     rows = warehouse.query_dicts(
-        "select partner_id, score, tier, score_rank, scored_partner_count, "
+        "select partner_id, score, tier, tier_label_zh, tier_label_en, "
+        "score_rank, scored_partner_count, "
         + ", ".join(SCORECARD_METRICS)
         + " from marts.fct_partner_scorecard where period = ?",
         (period.label,),
@@ -190,6 +191,8 @@ def _scorecards(warehouse: Warehouse, period: Quarter) -> dict[str, dict[str, An
         row["partner_id"]: {
             "score": row["score"],
             "tier": row["tier"],
+            "tier_label_zh": row["tier_label_zh"],
+            "tier_label_en": row["tier_label_en"],
             "rank": row["score_rank"],
             "scored_partner_count": row["scored_partner_count"],
             "metrics": [
@@ -348,6 +351,8 @@ def _write_once(path: Path, data: bytes) -> None:
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
+    # A crash can leave a read-only temporary file behind.
+    temporary.unlink(missing_ok=True)
     temporary.write_bytes(data)
     os.chmod(temporary, READ_ONLY)
     temporary.replace(path)

@@ -115,7 +115,9 @@ class ScorecardMetric(BaseModel):
 class ScorecardTier(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tier: str
+    tier: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    label_zh: str
+    label_en: str
     min_score: Annotated[Decimal, Field(ge=0, le=100)]
 
 
@@ -127,6 +129,8 @@ class ScorecardRules(BaseModel):
     min_metrics: Annotated[int, Field(ge=1)]
     tiers: Annotated[list[ScorecardTier], Field(min_length=1)]
     insufficient_tier: str = "insufficient_data"
+    insufficient_label_zh: str = "数据不足"
+    insufficient_label_en: str = "Insufficient data"
 
     @model_validator(mode="after")
     def _weights_and_tiers_are_consistent(self) -> ScorecardRules:
@@ -185,7 +189,7 @@ def load_scorecard(config_dir: Path) -> ScorecardRules:
 
 RULES_DDL = (
     """
-    create table if not exists config.rebate_programs (
+    create table config.rebate_programs (
         program_id varchar not null,
         program_name varchar not null,
         program_version integer not null,
@@ -196,7 +200,7 @@ RULES_DDL = (
     )
     """,
     """
-    create table if not exists config.rebate_tiers (
+    create table config.rebate_tiers (
         program_id varchar not null,
         tier_no integer not null,
         tier_name varchar not null,
@@ -206,7 +210,7 @@ RULES_DDL = (
     )
     """,
     """
-    create table if not exists config.scorecard_metrics (
+    create table config.scorecard_metrics (
         metric varchar not null,
         label_zh varchar not null,
         label_en varchar not null,
@@ -217,13 +221,15 @@ RULES_DDL = (
     )
     """,
     """
-    create table if not exists config.scorecard_tiers (
+    create table config.scorecard_tiers (
         tier varchar not null,
-        min_score decimal(7,2) not null
+        label_zh varchar not null,
+        label_en varchar not null,
+        min_score decimal(7,2)
     )
     """,
     """
-    create table if not exists config.scorecard_settings (
+    create table config.scorecard_settings (
         min_metrics integer not null,
         insufficient_tier varchar not null
     )
@@ -238,9 +244,11 @@ def _dec(scale: int, values: list[Decimal | None]) -> pa.Array:
 def write_rules(
     warehouse: Warehouse, programs: list[RebateProgram], scorecard: ScorecardRules
 ) -> None:
-    """Replace the warehouse's config tables with the validated rules."""
-    for statement in RULES_DDL:
-        warehouse.execute(statement)
+    """Replace the warehouse's config tables with the validated rules.
+
+    The tables are derived from the files alone, so they are dropped and
+    created afresh: a column added to the rules never meets an old table.
+    """
     tiers = [(p, n, t) for p in programs for n, t in enumerate(p.tiers, start=1)]
     tables = {
         "config.rebate_programs": pa.table(
@@ -283,9 +291,15 @@ def write_rules(
         ),
         "config.scorecard_tiers": pa.table(
             {
-                "tier": [t.tier for t in scorecard.tiers],
+                "tier": [t.tier for t in scorecard.tiers]
+                + [scorecard.insufficient_tier],
+                "label_zh": [t.label_zh for t in scorecard.tiers]
+                + [scorecard.insufficient_label_zh],
+                "label_en": [t.label_en for t in scorecard.tiers]
+                + [scorecard.insufficient_label_en],
                 "min_score": pa.array(
-                    [t.min_score for t in scorecard.tiers], pa.decimal128(7, 2)
+                    [t.min_score for t in scorecard.tiers] + [None],
+                    pa.decimal128(7, 2),
                 ),
             }
         ),
@@ -297,6 +311,9 @@ def write_rules(
         ),
     }
     with warehouse.transaction():
+        for table in tables:
+            warehouse.execute(f"drop table if exists {table}")
+        for statement in RULES_DDL:
+            warehouse.execute(statement)
         for table, batch in tables.items():
-            warehouse.execute(f"delete from {table}")
             warehouse.insert_arrow(table, batch)

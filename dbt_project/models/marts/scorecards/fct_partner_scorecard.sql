@@ -174,6 +174,19 @@ tiered as (
 
 ),
 
+labelled as (
+
+    select
+        tiered.*,
+        tier_rules.label_zh as tier_label_zh,
+        tier_rules.label_en as tier_label_en
+
+    from tiered
+    left join tier_rules
+        on tier_rules.tier = tiered.tier
+
+),
+
 ranked as (
 
     select
@@ -182,6 +195,8 @@ ranked as (
         period,
         quarter_index,
         tier,
+        tier_label_zh,
+        tier_label_en,
         score,
         case when score is not null then
             row_number() over (
@@ -205,7 +220,7 @@ ranked as (
         return_rate,
         sla_breach_rate
 
-    from tiered
+    from labelled
 
 )
 

@@ -1,0 +1,229 @@
+"""Tests for channelops.rules: rebate program and scorecard files."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from channelops.errors import ConfigError
+from channelops.rules import load_programs, load_scorecard, write_rules
+from channelops.settings import DEFAULT_CONFIG_DIR, Settings
+from channelops.warehouse import Warehouse
+
+PROGRAM = """\
+program_id: {program_id}
+name: 季度销量返利
+version: 1
+effective_from: 2024-01-01
+calculation: retroactive
+tiers:
+{tiers}
+"""
+GOOD_TIERS = """\
+  - {name: 基础档, from: 0, to: 200000, rate: 0.01}
+  - {name: 银牌档, from: 200000, to: 800000, rate: 0.02}
+  - {name: 金牌档, from: 800000, rate: 0.03}
+"""
+
+
+def _program_file(
+    config_dir: Path,
+    tiers: str = GOOD_TIERS,
+    program_id: str = "quarterly_volume",
+    name: str = "volume.yml",
+) -> Path:
+    folder = config_dir / "programs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(PROGRAM.format(program_id=program_id, tiers=tiers), "utf-8")
+    return path
+
+
+def _program_rejection(config_dir: Path, tiers: str) -> str:
+    path = _program_file(config_dir, tiers)
+    with pytest.raises(ConfigError) as caught:
+        load_programs(config_dir)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    return message
+
+
+def _scorecard_rejection(config_dir: Path, old: str, new: str) -> str:
+    config_dir.mkdir(parents=True, exist_ok=True)
+    text = (DEFAULT_CONFIG_DIR / "scorecard.yml").read_text("utf-8")
+    assert old in text
+    path = config_dir / "scorecard.yml"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_scorecard(config_dir)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    return message
+
+
+def test_repository_programs_should_load() -> None:
+    (program,) = load_programs(DEFAULT_CONFIG_DIR)
+
+    assert program.program_id == "quarterly_volume"
+    assert program.calculation == "retroactive"
+    assert [(t.lower, t.upper, t.rate) for t in program.tiers] == [
+        (Decimal(0), Decimal(200000), Decimal("0.01")),
+        (Decimal(200000), Decimal(800000), Decimal("0.02")),
+        (Decimal(800000), None, Decimal("0.03")),
+    ]
+
+
+def test_repository_scorecard_should_load_with_weights_summing_to_one() -> None:
+    scorecard = load_scorecard(DEFAULT_CONFIG_DIR)
+
+    assert sum(m.weight for m in scorecard.metrics) == 1
+    assert scorecard.min_metrics == 3
+    assert [t.tier for t in scorecard.tiers] == ["core", "growth", "ordinary"]
+
+
+def test_tier_table_with_a_gap_should_be_rejected_naming_the_tier(
+    tmp_path: Path,
+) -> None:
+    tiers = GOOD_TIERS.replace("from: 200000, to: 800000", "from: 250000, to: 800000")
+
+    message = _program_rejection(tmp_path, tiers)
+
+    assert "tiers.1.from: gap between 200000 and 250000" in message
+
+
+def test_tier_table_with_an_overlap_should_be_rejected_naming_the_tier(
+    tmp_path: Path,
+) -> None:
+    tiers = GOOD_TIERS.replace("from: 800000, rate", "from: 700000, rate")
+
+    message = _program_rejection(tmp_path, tiers)
+
+    assert "tiers.2.from: overlap between 800000 and 700000" in message
+
+
+def test_tier_table_with_a_closed_top_tier_should_be_rejected_naming_the_tier(
+    tmp_path: Path,
+) -> None:
+    tiers = GOOD_TIERS.replace("from: 800000, rate", "from: 800000, to: 900000, rate")
+
+    message = _program_rejection(tmp_path, tiers)
+
+    assert "tiers.2.to: the top tier must be open" in message
+
+
+def test_tier_table_not_starting_at_zero_should_be_rejected_naming_the_tier(
+    tmp_path: Path,
+) -> None:
+    tiers = GOOD_TIERS.replace("from: 0,", "from: 1000,")
+
+    message = _program_rejection(tmp_path, tiers)
+
+    assert "tiers.0.from: the first tier must start at 0, got 1000" in message
+
+
+def test_open_tier_before_the_last_should_be_rejected_naming_the_tier(
+    tmp_path: Path,
+) -> None:
+    tiers = GOOD_TIERS.replace("from: 200000, to: 800000", "from: 200000")
+
+    message = _program_rejection(tmp_path, tiers)
+
+    assert "tiers.1.to: only the last tier may be open-ended" in message
+
+
+def test_tier_ending_below_its_start_should_be_rejected_naming_the_tier(
+    tmp_path: Path,
+) -> None:
+    tiers = GOOD_TIERS.replace("from: 0, to: 200000", "from: 0, to: 0")
+
+    message = _program_rejection(tmp_path, tiers)
+
+    assert "tiers.0: 'to' 0 is not above 'from' 0" in message
+
+
+def test_rate_above_one_should_be_rejected_naming_the_key(tmp_path: Path) -> None:
+    message = _program_rejection(tmp_path, GOOD_TIERS.replace("0.03", "3"))
+
+    assert "tiers.2.rate" in message
+
+
+def test_program_ending_before_it_starts_should_be_rejected(tmp_path: Path) -> None:
+    path = _program_file(tmp_path)
+    path.write_text(
+        path.read_text("utf-8") + "effective_to: 2023-12-31\n", encoding="utf-8"
+    )
+
+    with pytest.raises(ConfigError, match="effective_to: before effective_from"):
+        load_programs(tmp_path)
+
+
+def test_scorecard_weights_not_summing_to_one_should_be_rejected(
+    tmp_path: Path,
+) -> None:
+    message = _scorecard_rejection(tmp_path, "weight: 0.35", "weight: 0.30")
+
+    assert "metrics: weights add up to 0.95, not 1" in message
+
+
+def test_scorecard_metric_listed_twice_should_be_rejected(tmp_path: Path) -> None:
+    message = _scorecard_rejection(
+        tmp_path, "metric: activity_count", "metric: net_sales"
+    )
+
+    assert "metrics: a metric is listed twice" in message
+
+
+def test_scorecard_without_a_zero_tier_should_be_rejected(tmp_path: Path) -> None:
+    message = _scorecard_rejection(tmp_path, "min_score: 0}", "min_score: 10}")
+
+    assert "tiers: one tier must start at min_score 0" in message
+
+
+def test_missing_scorecard_should_be_reported_as_missing(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="scorecard.yml is missing"):
+        load_scorecard(tmp_path)
+
+
+def test_duplicate_program_ids_should_be_rejected(tmp_path: Path) -> None:
+    _program_file(tmp_path, name="a.yml")
+    _program_file(tmp_path, name="b.yml")
+
+    with pytest.raises(
+        ConfigError, match=r"program_id used twice: \['quarterly_volume'\]"
+    ):
+        load_programs(tmp_path)
+
+
+def test_empty_programs_folder_should_be_rejected(tmp_path: Path) -> None:
+    (tmp_path / "programs").mkdir()
+
+    with pytest.raises(ConfigError, match="no rebate program files in"):
+        load_programs(tmp_path)
+
+
+def test_written_rules_should_replace_the_config_tables(tmp_path: Path) -> None:
+    config_dir = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, config_dir)
+    programs = load_programs(config_dir)
+    scorecard = load_scorecard(config_dir)
+
+    with Warehouse(Settings()) as warehouse:
+        warehouse.ensure_schema()
+        write_rules(warehouse, programs, scorecard)
+        write_rules(warehouse, programs, scorecard)
+
+        tiers = warehouse.query(
+            "select tier_no, lower_bound, upper_bound, rate "
+            "from config.rebate_tiers order by tier_no"
+        )
+        metrics = warehouse.query("select count(*) from config.scorecard_metrics")
+
+    assert tiers == [
+        (1, Decimal("0.00"), Decimal("200000.00"), Decimal("0.010000")),
+        (2, Decimal("200000.00"), Decimal("800000.00"), Decimal("0.020000")),
+        (3, Decimal("800000.00"), None, Decimal("0.030000")),
+    ]
+    assert metrics == [(6,)]
