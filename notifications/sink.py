@@ -1,0 +1,291 @@
+"""An embedded SMTP server that files every message it receives as ``.eml``.
+
+The default mail server for local runs and the one the tests talk to: a real
+aiosmtpd listener (127.0.0.1, an ephemeral port unless told otherwise) that
+writes each message, byte for byte as received, into an outbox folder. Each
+file is written to a temporary name and renamed, so a reader never sees half a
+message, and its name carries the time, a sequence number, the Message-ID and
+a hash of the bytes, so separate runs filing into one folder never collide.
+
+For tests it can refuse chosen recipients, and drop the connection right after
+storing a chosen message and before replying: the at-least-once window a real
+relay can open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import re
+import socket
+import ssl
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import compat32
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+logger = logging.getLogger(__name__)
+
+# Sent in the greeting; a fixed name spares aiosmtpd a socket.getfqdn() lookup,
+# which can stall for seconds on a machine without DNS.
+SERVER_NAME = "channelops-sink"
+
+# How long start() waits for the listener to answer its own probe.
+PROBE_TIMEOUT_SECONDS = 5.0
+
+# Message-ID characters kept in a file name; the rest become "-".
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_MESSAGE_ID_IN_NAME = 64
+
+
+@dataclass(frozen=True)
+class SunkMessage:
+    """A message the sink stored, with its SMTP envelope."""
+
+    path: Path
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+
+
+class MailSink:
+    """A local SMTP server that stores every message in ``outbox_dir``.
+
+    Use as a context manager; ``port`` is the bound port once started.
+    ``drop_after=N`` (or several numbers) closes the connection without a
+    reply right after storing message N, counted over the sink's life;
+    ``refuse`` lists recipient addresses answered with 550. ``tls_context``
+    offers (and requires) STARTTLS; ``logins`` (user to password) then
+    requires AUTH with one of them.
+    """
+
+    def __init__(
+        self,
+        outbox_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        drop_after: int | Iterable[int] = (),
+        refuse: Iterable[str] = (),
+        tls_context: ssl.SSLContext | None = None,
+        logins: Mapping[str, str] | None = None,
+    ) -> None:
+        self.outbox_dir = outbox_dir
+        self._handler = _OutboxHandler(outbox_dir, drop_after=drop_after, refuse=refuse)
+        self._controller = _SinkController(
+            self._handler,
+            hostname=host,
+            port=port,
+            server_hostname=SERVER_NAME,
+            ready_timeout=PROBE_TIMEOUT_SECONDS,
+            tls_context=tls_context,
+            require_starttls=tls_context is not None,
+            **_auth_options(logins, tls_context),
+        )
+
+    @property
+    def host(self) -> str:
+        return self._controller.hostname
+
+    @property
+    def port(self) -> int:
+        return self._controller.port
+
+    @property
+    def messages(self) -> list[SunkMessage]:
+        """The messages stored so far, in arrival order."""
+        return self._handler.stored()
+
+    def start(self) -> None:
+        self.outbox_dir.mkdir(parents=True, exist_ok=True)
+        self._controller.start()
+        logger.info(
+            "mail sink listening on %s:%d, filing into %s",
+            self.host,
+            self.port,
+            self.outbox_dir,
+        )
+
+    def stop(self) -> None:
+        self._controller.stop()
+        logger.info(
+            "mail sink on port %d stopped after %d messages",
+            self.port,
+            len(self.messages),
+        )
+
+    def __enter__(self) -> MailSink:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class _SinkController(Controller):
+    """aiosmtpd's threaded controller, fixed for ephemeral ports."""
+
+    def factory(self) -> SMTP:
+        # Passing the loop skips aiosmtpd's own loop lookup, which swaps the
+        # process-wide warning filters from the server thread on every
+        # connection.
+        return SMTP(self.handler, loop=self.loop, **self.SMTP_kwargs)
+
+    def _trigger_server(self) -> None:
+        # aiosmtpd probes self.port, still 0 when the OS picked the port
+        # (aio-libs/aiosmtpd#276): read the bound port first.
+        server = self.server
+        if not isinstance(server, asyncio.Server) or not server.sockets:
+            raise RuntimeError(
+                f"mail sink: expected a listening server on {self.hostname}, "
+                f"received {server!r}; check that the address can be bound"
+            )
+        self.port = server.sockets[0].getsockname()[1]
+        address = (self.hostname, self.port)
+        with socket.create_connection(address, PROBE_TIMEOUT_SECONDS) as probe:
+            probe.recv(1024)
+
+
+class _OutboxHandler:
+    """aiosmtpd hooks: refuse listed recipients, store each message."""
+
+    def __init__(
+        self,
+        outbox_dir: Path,
+        *,
+        drop_after: int | Iterable[int],
+        refuse: Iterable[str],
+    ) -> None:
+        self._outbox_dir = outbox_dir
+        drops = (drop_after,) if isinstance(drop_after, int) else drop_after
+        self._drop_after = frozenset(drops)
+        self._refuse = frozenset(address.lower() for address in refuse)
+        self._lock = threading.Lock()
+        self._stored: list[SunkMessage] = []
+
+    def stored(self) -> list[SunkMessage]:
+        with self._lock:
+            return list(self._stored)
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if address.lower() in self._refuse:
+            return f"550 5.1.1 <{address}>: recipient refused by the mail sink"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_DATA(
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        content = envelope.original_content or b""
+        with self._lock:
+            sequence = len(self._stored) + 1
+            try:
+                path = store_message(self._outbox_dir, sequence, content)
+            except OSError as error:
+                logger.error("mail sink cannot store a message: %s", error)
+                return f"451 4.3.0 mail sink cannot store the message: {error}"
+            self._stored.append(
+                SunkMessage(path, envelope.mail_from or "", tuple(envelope.rcpt_tos))
+            )
+        logger.info(
+            "mail sink stored message %d (%d bytes, %d recipients) as %s",
+            sequence,
+            len(content),
+            len(envelope.rcpt_tos),
+            path.name,
+        )
+        if sequence in self._drop_after and server.transport is not None:
+            logger.info("mail sink drops the connection without replying")
+            server.transport.close()
+        return "250 OK: stored"
+
+
+class _PasswordCheck:
+    """aiosmtpd authenticator accepting the configured user/password pairs."""
+
+    def __init__(self, logins: Mapping[str, str]) -> None:
+        self._logins = dict(logins)
+
+    def __call__(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        mechanism: str,
+        auth_data: object,
+    ) -> AuthResult:
+        if isinstance(auth_data, LoginPassword):
+            user = auth_data.login.decode("utf-8", errors="replace")
+            password = auth_data.password.decode("utf-8", errors="replace")
+            if self._logins.get(user) == password:
+                return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
+
+
+def _auth_options(
+    logins: Mapping[str, str] | None, tls_context: ssl.SSLContext | None
+) -> dict[str, Any]:
+    if not logins:
+        return {}
+    if tls_context is None:
+        # Without TLS aiosmtpd either refuses AUTH or, told to allow it,
+        # warns that passwords would cross the wire in clear.
+        raise ValueError(
+            "mail sink: logins need a tls_context, received none; pass the "
+            "server's SSLContext so AUTH runs after STARTTLS"
+        )
+    return {"authenticator": _PasswordCheck(logins), "auth_required": True}
+
+
+def store_message(outbox_dir: Path, sequence: int, content: bytes) -> Path:
+    """Write ``content`` to a new ``.eml`` file atomically; return its path."""
+    path = outbox_dir / _file_name(sequence, content)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=outbox_dir, prefix=".incoming-", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _file_name(sequence: int, content: bytes) -> str:
+    received_at = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    digest = hashlib.sha256(content).hexdigest()[:12]
+    return f"{received_at}_{sequence:06d}_{_message_id_part(content)}_{digest}.eml"
+
+
+def _message_id_part(content: bytes) -> str:
+    headers = BytesParser(policy=compat32).parsebytes(content, headersonly=True)
+    message_id = str(headers.get("Message-ID", "")).strip().strip("<>")
+    cleaned = _UNSAFE_IN_NAME.sub("-", message_id).strip("-.")
+    return cleaned[:_MESSAGE_ID_IN_NAME] or "no-message-id"
