@@ -25,7 +25,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
+# Messages are printed unwrapped so that paths and keys stay whole.
+console = Console(soft_wrap=True)
 
 DEMO_LAST_QUARTER = "2026Q3"
 EXIT_FAILED = 1

@@ -1,5 +1,7 @@
 """Exceptions that stop a run, each with a message an operator can act on."""
 
+from pydantic import ValidationError
+
 
 class ChannelopsError(Exception):
     """Base for errors channelops raises on purpose."""
@@ -19,3 +21,13 @@ class GateBlocked(ChannelopsError):
 
 class WarehouseBusy(ChannelopsError):
     """Another run holds the warehouse."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Pydantic's errors as 'key.path: reason', one per problem."""
+    problems = []
+    for problem in error.errors():
+        location = ".".join(str(part) for part in problem["loc"])
+        reason = problem["msg"].removeprefix("Value error, ")
+        problems.append(f"{location}: {reason}" if location else reason)
+    return "; ".join(problems)

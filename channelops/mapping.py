@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from channelops.contract import DATASETS
-from channelops.errors import ConfigError
+from channelops.errors import ConfigError, describe_validation_error
 
 Encoding = Literal["auto", "utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16"]
 
@@ -135,10 +135,6 @@ class SourceMapping(BaseModel):
         return self
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
-
-
 def load_mapping(path: Path) -> SourceMapping:
     """Read and validate one mapping file, naming the file and key on error."""
     try:
@@ -148,7 +144,7 @@ def load_mapping(path: Path) -> SourceMapping:
     try:
         return SourceMapping.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{_location(e['loc'])}: {e['msg']}" for e in exc.errors())
+        problems = describe_validation_error(exc)
         raise ConfigError(f"source mapping {path}: {problems}") from exc
 
 

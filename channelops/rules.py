@@ -18,7 +18,7 @@ import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from channelops.errors import ConfigError
+from channelops.errors import ConfigError, describe_validation_error
 from channelops.warehouse import Warehouse
 
 Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=9, decimal_places=6)]
@@ -160,10 +160,7 @@ def _load_yaml(path: Path, model: type[Model]) -> Model:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
-            for e in exc.errors()
-        )
+        problems = describe_validation_error(exc)
         raise ConfigError(f"{path}: {problems}") from exc
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from channelops.settings import apply_prefect_defaults
+
 REPO = Path(__file__).resolve().parents[1]
 TEST_DATA = REPO / "tests" / "data"
 # The public datasets live beside the repository, never inside it.
@@ -60,3 +62,17 @@ def adventureworks_env(
     )
     monkeypatch.setenv("CHANNELOPS_CURRENCY", "USD")
     return drop
+
+
+# The temporary API takes 20-36 s to start on 2 cores.
+PREFECT_STARTUP_SECONDS = 120
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """A real, temporary Prefect API for the tests that run flows."""
+    apply_prefect_defaults()
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=PREFECT_STARTUP_SECONDS):
+        yield

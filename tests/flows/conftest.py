@@ -1,4 +1,4 @@
-"""A real Prefect API for the flow tests, started once per session."""
+"""Fixtures of the flow tests: a real Prefect API and a real SMTP server."""
 
 from __future__ import annotations
 
@@ -7,19 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from channelops.settings import apply_prefect_defaults
 
-# The temporary API takes 20-36 s to start on 2 cores.
-PREFECT_STARTUP_SECONDS = 120
-
-
-@pytest.fixture(scope="session", autouse=True)
-def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    apply_prefect_defaults()
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=PREFECT_STARTUP_SECONDS):
-        yield
+@pytest.fixture(autouse=True)
+def _prefect(prefect_api: None) -> None:
+    """Every flow test talks to the session's real Prefect API."""
 
 
 @pytest.fixture
