@@ -56,10 +56,25 @@ def _print_summary(summary: RunSummary, settings: Settings) -> None:
     console.print(f"  data docs   {settings.data_docs_dir}")
 
 
+# Loggers whose INFO lines are what an operator reads; everything else
+# (GX's registration chatter, aiosmtpd's protocol trace, httpx requests to
+# the Prefect API) speaks only at WARNING and above.
+OPERATOR_LOGGERS = (
+    "channelops",
+    "flows",
+    "expectations",
+    "notifications",
+    "prefect.flow_runs",
+    "prefect.task_runs",
+)
+
+
 def _logging() -> None:
     logging.basicConfig(
-        level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    for name in OPERATOR_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
 
 
 @app.command()

@@ -210,7 +210,7 @@ class _OutboxHandler:
             self._stored.append(
                 SunkMessage(path, envelope.mail_from or "", tuple(envelope.rcpt_tos))
             )
-        logger.info(
+        logger.debug(
             "mail sink stored message %d (%d bytes, %d recipients) as %s",
             sequence,
             len(content),
