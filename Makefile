@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: demo test lint typecheck clean
+.PHONY: demo test checks lint clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -19,19 +19,22 @@ demo: $(UV)
 	$(UV) sync --frozen --no-dev --inexact
 	.venv/bin/channelops demo
 
-## test: install with the test tools, then run the whole test suite.
+## test: install with the test tools, then lint, type-check and run every test.
 test: $(UV)
 	$(UV) sync --frozen
+	$(MAKE) --no-print-directory checks
 	.venv/bin/python -m pytest
+
+## checks: the static checks `make test` runs first (needs `uv sync` done).
+checks:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/sqlfluff lint --disable-progress-bar dbt_project/models dbt_project/tests
+	.venv/bin/mypy
 
 lint: $(UV)
 	$(UV) sync --frozen
-	.venv/bin/ruff check .
-	.venv/bin/ruff format --check .
-
-typecheck: $(UV)
-	$(UV) sync --frozen
-	.venv/bin/mypy
+	$(MAKE) --no-print-directory checks
 
 ## clean: remove everything runs write (warehouse, outbox, reports).
 clean:

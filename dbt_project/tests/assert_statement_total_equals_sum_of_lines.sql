@@ -32,5 +32,5 @@ select
 
 from statements
 left join line_totals
-    on line_totals.statement_key = statements.statement_key
+    on statements.statement_key = line_totals.statement_key
 where statements.total_amount <> coalesce(line_totals.lines_amount, 0)

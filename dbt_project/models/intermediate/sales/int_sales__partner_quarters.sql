@@ -37,7 +37,8 @@ sales_lines as (
         {{ quarter_label('order_date') }} as period,
         {{ quarter_index('order_date') }} as quarter_index,
         case when line_type = 'sale' then net_amount else 0 end as sale_amount,
-        case when line_type = 'return' then net_amount else 0 end as return_amount
+        case when line_type = 'return' then net_amount else 0 end
+            as return_amount
 
     from order_lines
     where line_type in ('sale', 'return')
@@ -46,7 +47,10 @@ sales_lines as (
 
 quarters as (
 
-    select distinct period, quarter_index from sales_lines
+    select distinct
+        period,
+        quarter_index
+    from sales_lines
 
 ),
 
@@ -70,7 +74,7 @@ spine as (
 
     from first_quarters
     inner join quarters
-        on quarters.quarter_index >= first_quarters.first_quarter_index
+        on first_quarters.first_quarter_index <= quarters.quarter_index
 
 ),
 
@@ -110,7 +114,9 @@ complaints as (
         sum(
             case
                 when first_response_at is null then 1
-                when first_response_at > {{ dbt.dateadd('hour', 24, 'created_at') }}
+                when
+                    first_response_at
+                    > {{ dbt.dateadd('hour', 24, 'created_at') }}
                     then 1
                 else 0
             end
@@ -157,20 +163,20 @@ joined as (
     from spine
     left join sales
         on
-            sales.partner_id = spine.partner_id
-            and sales.quarter_index = spine.quarter_index
+            spine.partner_id = sales.partner_id
+            and spine.quarter_index = sales.quarter_index
     left join collections
         on
-            collections.partner_id = spine.partner_id
-            and collections.quarter_index = spine.quarter_index
+            spine.partner_id = collections.partner_id
+            and spine.quarter_index = collections.quarter_index
     left join complaints
         on
-            complaints.partner_id = spine.partner_id
-            and complaints.quarter_index = spine.quarter_index
+            spine.partner_id = complaints.partner_id
+            and spine.quarter_index = complaints.quarter_index
     left join engagement
         on
-            engagement.partner_id = spine.partner_id
-            and engagement.quarter_index = spine.quarter_index
+            spine.partner_id = engagement.partner_id
+            and spine.quarter_index = engagement.quarter_index
 
 )
 

@@ -22,7 +22,7 @@ joined as (
 
     from partners
     left join partners as parents
-        on parents.partner_id = partners.parent_partner_id
+        on partners.parent_partner_id = parents.partner_id
 
 )
 

@@ -36,7 +36,7 @@ reached_tiers as (
     from basis
     inner join tiers
         on
-            tiers.program_id = basis.program_id
+            basis.program_id = tiers.program_id
             and basis.basis_amount >= tiers.lower_bound
             and (
                 tiers.upper_bound is null
@@ -67,7 +67,7 @@ incremental_amounts as (
     from basis
     inner join tiers
         on
-            tiers.program_id = basis.program_id
+            basis.program_id = tiers.program_id
             and basis.basis_amount > tiers.lower_bound
     group by basis.program_id, basis.partner_id, basis.period
 
@@ -99,17 +99,17 @@ lines as (
 
     from basis
     inner join programs
-        on programs.program_id = basis.program_id
+        on basis.program_id = programs.program_id
     left join reached_tiers
         on
-            reached_tiers.program_id = basis.program_id
-            and reached_tiers.partner_id = basis.partner_id
-            and reached_tiers.period = basis.period
+            basis.program_id = reached_tiers.program_id
+            and basis.partner_id = reached_tiers.partner_id
+            and basis.period = reached_tiers.period
     left join incremental_amounts
         on
-            incremental_amounts.program_id = basis.program_id
-            and incremental_amounts.partner_id = basis.partner_id
-            and incremental_amounts.period = basis.period
+            basis.program_id = incremental_amounts.program_id
+            and basis.partner_id = incremental_amounts.partner_id
+            and basis.period = incremental_amounts.period
 
 ),
 

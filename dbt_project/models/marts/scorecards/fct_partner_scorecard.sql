@@ -36,8 +36,9 @@ with_previous as (
     from partner_quarters as current_quarter
     left join partner_quarters as previous_quarter
         on
-            previous_quarter.partner_id = current_quarter.partner_id
-            and previous_quarter.quarter_index = current_quarter.quarter_index - 1
+            current_quarter.partner_id = previous_quarter.partner_id
+            and previous_quarter.quarter_index
+            = current_quarter.quarter_index - 1
 
 ),
 
@@ -79,24 +80,46 @@ metrics as (
 
 metric_values as (
 
-    select partner_id, period, 'net_sales' as metric,
+    select
+        partner_id,
+        period,
+        'net_sales' as metric,
         cast(net_sales as decimal(18, 6)) as metric_value
     from metrics
     union all
-    select partner_id, period, 'sales_growth_qoq', sales_growth_qoq
+    select
+        partner_id,
+        period,
+        'sales_growth_qoq' as metric,
+        sales_growth_qoq as metric_value
     from metrics
     union all
-    select partner_id, period, 'collection_ratio', collection_ratio
+    select
+        partner_id,
+        period,
+        'collection_ratio' as metric,
+        collection_ratio as metric_value
     from metrics
     union all
-    select partner_id, period, 'return_rate', return_rate
+    select
+        partner_id,
+        period,
+        'return_rate' as metric,
+        return_rate as metric_value
     from metrics
     union all
-    select partner_id, period, 'sla_breach_rate', sla_breach_rate
+    select
+        partner_id,
+        period,
+        'sla_breach_rate' as metric,
+        sla_breach_rate as metric_value
     from metrics
     union all
-    select partner_id, period, 'activity_count',
-        cast(activity_metric as decimal(18, 6))
+    select
+        partner_id,
+        period,
+        'activity_count' as metric,
+        cast(activity_metric as decimal(18, 6)) as metric_value
     from metrics
 
 ),
@@ -116,7 +139,7 @@ points as (
 
     from metric_values
     inner join metric_rules
-        on metric_rules.metric = metric_values.metric
+        on metric_values.metric = metric_rules.metric
     where metric_values.metric_value is not null
 
 ),
@@ -150,8 +173,8 @@ scored as (
     cross join settings
     left join scores
         on
-            scores.partner_id = metrics.partner_id
-            and scores.period = metrics.period
+            metrics.partner_id = scores.partner_id
+            and metrics.period = scores.period
 
 ),
 
@@ -183,7 +206,7 @@ labelled as (
 
     from tiered
     left join tier_rules
-        on tier_rules.tier = tiered.tier
+        on tiered.tier = tier_rules.tier
 
 ),
 
@@ -198,11 +221,13 @@ ranked as (
         tier_label_zh,
         tier_label_en,
         score,
-        case when score is not null then
-            row_number() over (
-                partition by period, score is null
-                order by score desc, partner_id
-            )
+        case
+            when score is not null
+                then
+                    row_number() over (
+                        partition by period, score is null
+                        order by score desc, partner_id asc
+                    )
         end as score_rank,
         count(score) over (partition by period) as scored_partner_count,
         metric_count,
