@@ -57,6 +57,9 @@ class ContractField:
     allowed: tuple[str, ...] = ()
     minimum: str | None = None
     maximum: str | None = None
+    # A regular expression a text value must match in full.
+    pattern: str | None = None
+    pattern_hint: str | None = None
 
     @property
     def sql_type(self) -> str:
@@ -91,8 +94,20 @@ def _f(
     allowed: tuple[str, ...] = (),
     minimum: str | None = None,
     maximum: str | None = None,
+    pattern: str | None = None,
+    pattern_hint: str | None = None,
 ) -> ContractField:
-    return ContractField(name, type_, required, description, allowed, minimum, maximum)
+    return ContractField(
+        name,
+        type_,
+        required,
+        description,
+        allowed,
+        minimum,
+        maximum,
+        pattern,
+        pattern_hint,
+    )
 
 
 T, EM, D, TS = FieldType.TEXT, FieldType.EMAIL, FieldType.DATE, FieldType.TIMESTAMP
@@ -103,6 +118,8 @@ FEEDBACK_KINDS = ("complaint", "ticket", "inquiry", "satisfaction_survey")
 ACTIVITY_TYPES = ("promotion", "event", "training", "co_marketing", "resource")
 LANGUAGES = ("zh-CN", "en")
 PARTNER_STATUSES = ("active", "inactive")
+# Target periods: a quarter (2025Q3), a month (2025-07) or a year (2025).
+TARGET_PERIOD_PATTERN = r"\d{4}(Q[1-4]|-(0[1-9]|1[0-2]))?"
 
 DATASETS: dict[str, Dataset] = {
     d.name: d
@@ -155,6 +172,12 @@ DATASETS: dict[str, Dataset] = {
                 _f("order_date", D, True, "Booking date; decides the period."),
                 _f("product_id", T, False, "Product code."),
                 _f("product_category", T, False, "Product category for scoping."),
+                _f(
+                    "customer_id",
+                    T,
+                    False,
+                    "End customer the partner sold to; counts new customers.",
+                ),
                 _f(
                     "quantity",
                     Q,
@@ -248,6 +271,31 @@ DATASETS: dict[str, Dataset] = {
                 _f("currency", CUR, False, "ISO 4217 code of cost."),
             ),
         ),
+        Dataset(
+            "targets",
+            "One row per partner per target period: the sales target agreed "
+            "with the partner (net sales).",
+            ("partner_id", "period"),
+            (
+                _f("partner_id", T, True, "Partner the target is for."),
+                _f(
+                    "period",
+                    T,
+                    True,
+                    "Quarter (2025Q3), month (2025-07) or year (2025).",
+                    pattern=TARGET_PERIOD_PATTERN,
+                    pattern_hint="2025Q3, 2025-07 or 2025",
+                ),
+                _f(
+                    "target_amount",
+                    M,
+                    True,
+                    "Net sales target for the period.",
+                    minimum="0",
+                ),
+                _f("currency", CUR, True, "ISO 4217 code."),
+            ),
+        ),
     )
 }
 
@@ -259,6 +307,7 @@ LOAD_ORDER = (
     "payments",
     "feedback",
     "activities",
+    "targets",
 )
 
 

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from pathlib import Path
 from typing import TypeAlias
 
@@ -45,6 +45,7 @@ SALES_FILE = "销售明细_{quarter}.csv"
 PAYMENTS_FILE = "回款记录.csv"
 FEEDBACK_FILE = "客户反馈.csv"
 ACTIVITIES_FILE = "市场活动.xlsx"
+TARGETS_FILE = "销售目标.csv"
 ACTIVITIES_SHEET = "活动明细"
 
 # ERP exports for Chinese Excel users: sales detail in the legacy code page,
@@ -219,6 +220,16 @@ GRANTS = (2, 5)
 GRANT_START = (0, 80)
 GRANT_COST = range(5000, 50_001, 500)
 
+# End customers (stores, projects) each partner sells to: a sale goes to a
+# new customer with this chance, otherwise to one it sold to before.
+NEW_CUSTOMER_SHARE = 0.25
+CUSTOMER_PREFIX = "C"
+# Quarterly targets: last year's net sales in the same quarter (or the
+# previous quarter, scaled by season) plus the planned growth, rounded up to
+# ten thousand yuan. Partners without sales history get no target.
+TARGET_GROWTH = Decimal("1.10")
+TARGET_STEP = Decimal("10000")
+
 ENGLISH_SHARE = 0.08
 SECOND_CONTACT_SHARE = 0.4
 
@@ -309,7 +320,7 @@ CONTACTS_HEADER = ("经销商编码", "经销商名称", "联系人", "职务", 
 SALES_HEADER = (
     "单据日期", "单据类型", "单号", "行号", "经销商编码", "经销商名称",
     "产品编码", "产品名称", "产品类别", "数量", "单价", "折扣率",
-    "折后金额", "原单号",
+    "折后金额", "原单号", "客户编码",
 )  # fmt: skip
 PAYMENTS_HEADER = (
     "回款单号", "到账日期", "经销商编码", "经销商名称", "回款金额", "币种", "收款方式",
@@ -318,6 +329,7 @@ FEEDBACK_HEADER = (
     "工单编号", "经销商编码", "经销商名称", "类型", "主题",
     "创建时间", "首次响应时间", "解决时间", "满意度", "处理人",
 )  # fmt: skip
+TARGETS_HEADER = ("经销商编码", "经销商名称", "考核期间", "目标金额", "币种")
 ACTIVITIES_HEADER = (
     "活动编号", "活动名称", "活动类型", "经销商编码", "经销商名称",
     "开始日期", "结束日期", "投入费用", "币种",
@@ -403,6 +415,11 @@ class Quarter:
             return Quarter(self.year + 1, 1)
         return Quarter(self.year, self.number + 1)
 
+    def previous(self) -> Quarter:
+        if self.number == 1:
+            return Quarter(self.year - 1, 4)
+        return Quarter(self.year, self.number - 1)
+
 
 @dataclass(frozen=True)
 class DemoSummary:
@@ -415,6 +432,7 @@ class DemoSummary:
     payments: int
     feedback: int
     activities: int
+    targets: int
     files: tuple[Path, ...]
 
     @property
@@ -427,6 +445,7 @@ class DemoSummary:
             "payments": self.payments,
             "feedback": self.feedback,
             "activities": self.activities,
+            "targets": self.targets,
         }
 
 
@@ -475,6 +494,7 @@ class _Order:
     discount: Decimal
     items: tuple[tuple[Product, int], ...]
     original_order_id: str = ""
+    customer_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -543,10 +563,14 @@ def generate_demo(
     partners = _partners(rng, partner_count, window)
     contacts = _contacts(rng, partners)
     sales = _sales_orders(rng, partners, window)
+    # Customers and targets draw from streams of their own, so adding them
+    # left every other generated value as it was.
+    sales = _with_customers(random.Random(f"{seed}:customers"), sales)
     orders = sales + _return_orders(rng, sales, window)
     payments = _payments(rng, partners, orders, window)
     feedback = _feedback(rng, partners, window)
     activities = _activities(rng, partners, window)
+    targets = _targets(partners, orders, window)
 
     drop_dir.mkdir(parents=True, exist_ok=True)
     files = (
@@ -556,6 +580,7 @@ def generate_demo(
         _write_payments(drop_dir, payments),
         _write_feedback(drop_dir, feedback),
         _write_activities(drop_dir, activities, window),
+        _write_targets(drop_dir, targets),
     )
     summary = DemoSummary(
         quarters=tuple(q.label for q in window.quarters),
@@ -565,6 +590,7 @@ def generate_demo(
         payments=len(payments),
         feedback=len(feedback),
         activities=sum(len(a.participants) for a in activities),
+        targets=len(targets),
         files=files,
     )
     logger.info(
@@ -843,6 +869,24 @@ def _quantity(rng: random.Random, partner: _Partner, product: Product) -> int:
     return max(1, round(units))
 
 
+def _with_customers(rng: random.Random, sales: Sequence[_Order]) -> list[_Order]:
+    """Give each sale an end customer, new or one the partner served before."""
+    served: dict[str, list[str]] = defaultdict(list)
+    with_customers: list[_Order] = []
+    for order in sales:
+        customers = served[order.partner.partner_id]
+        if not customers or rng.random() < NEW_CUSTOMER_SHARE:
+            number = len(customers) + 1
+            customers.append(
+                f"{CUSTOMER_PREFIX}{order.partner.partner_id}-{number:03d}"
+            )
+            customer = customers[-1]
+        else:
+            customer = rng.choice(customers)
+        with_customers.append(replace(order, customer_id=customer))
+    return with_customers
+
+
 def _return_orders(
     rng: random.Random, sales: Sequence[_Order], window: _Window
 ) -> list[_Order]:
@@ -878,6 +922,43 @@ def _numbered(drafts: Iterable[_Order], prefix: str) -> list[_Order]:
         order_id = f"{prefix}{draft.order_date:%Y%m%d}{sequence:04d}"
         numbered.append(replace(draft, order_id=order_id))
     return numbered
+
+
+# Targets -------------------------------------------------------------------
+
+
+def _targets(
+    partners: Sequence[_Partner], orders: Sequence[_Order], window: _Window
+) -> list[tuple[_Partner, Quarter, Decimal]]:
+    """One target per partner per quarter it has a sales history for."""
+    net: dict[tuple[str, Quarter], Decimal] = defaultdict(Decimal)
+    for order in orders:
+        sign = 1 if order.kind == SALE else -1
+        key = (order.partner.partner_id, Quarter.of(order.order_date))
+        for product, quantity in order.items:
+            net[key] += sign * net_amount(quantity, product.price, order.discount)
+    targets = []
+    for index, quarter in enumerate(window.quarters):
+        for partner in partners:
+            if not partner.orders_in(index):
+                continue
+            basis = _target_basis(net, partner.partner_id, quarter)
+            if basis > 0:
+                target = basis * TARGET_GROWTH / TARGET_STEP
+                rounded = target.to_integral_value(rounding=ROUND_UP) * TARGET_STEP
+                targets.append((partner, quarter, rounded.quantize(CENT)))
+    return targets
+
+
+def _target_basis(
+    net: dict[tuple[str, Quarter], Decimal], partner_id: str, quarter: Quarter
+) -> Decimal:
+    last_year = Quarter(quarter.year - 1, quarter.number)
+    if net.get((partner_id, last_year), Decimal(0)) > 0:
+        return net[(partner_id, last_year)]
+    previous = quarter.previous()
+    season = Decimal(str(SEASONALITY[quarter.number] / SEASONALITY[previous.number]))
+    return net.get((partner_id, previous), Decimal(0)) * season
 
 
 # Payments ------------------------------------------------------------------
@@ -1346,6 +1427,7 @@ def _sales_row(
         f"{order.discount:.0%}",
         f"{amount:.2f}",
         order.original_order_id,
+        order.customer_id,
     )
 
 
@@ -1410,6 +1492,18 @@ def _write_activities(
     title = f"市场活动明细（{first}–{last}）"
     path = drop_dir / ACTIVITIES_FILE
     return _write_xlsx(path, ACTIVITIES_SHEET, ACTIVITIES_HEADER, rows, title=title)
+
+
+def _write_targets(
+    drop_dir: Path, targets: Sequence[tuple[_Partner, Quarter, Decimal]]
+) -> Path:
+    """Sales planning's sheet, exported as CSV with a byte-order mark."""
+    rows = [
+        (p.partner_id, p.name, q.label, f"{amount:.2f}", CURRENCY)
+        for p, q, amount in targets
+    ]
+    path = drop_dir / TARGETS_FILE
+    return _write_csv(path, BOM_ENCODING, TARGETS_HEADER, rows)
 
 
 def _timestamp(moment: datetime | None) -> str:

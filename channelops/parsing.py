@@ -106,6 +106,10 @@ def _typed(
         return _currency(text, context.currency)
     if kind is FieldType.BOOLEAN:
         return _boolean(text)
+    if field.pattern is not None and not re.fullmatch(field.pattern, text):
+        raise FieldProblem(
+            text, f"is not written like {field.pattern_hint or field.pattern}"
+        )
     if field.allowed and text not in field.allowed:
         raise FieldProblem(
             text,

@@ -68,12 +68,23 @@ OPS_DDL = (
 )
 
 
-def raw_table_ddl(dataset_name: str) -> str:
+def _raw_columns(dataset_name: str) -> list[str]:
     dataset = DATASETS[dataset_name]
     columns = [f"{f.name} {f.sql_type}" for f in dataset.fields]
-    columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS]
-    body = ",\n    ".join(columns)
+    return columns + [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS]
+
+
+def raw_table_ddl(dataset_name: str) -> str:
+    body = ",\n    ".join(_raw_columns(dataset_name))
     return f"create table if not exists raw.{dataset_name} (\n    {body}\n)"
+
+
+def raw_column_migrations(dataset_name: str) -> list[str]:
+    """Statements that add contract fields newer than an existing raw table."""
+    return [
+        f"alter table raw.{dataset_name} add column if not exists {column}"
+        for column in _raw_columns(dataset_name)
+    ]
 
 
 class Warehouse:
@@ -181,6 +192,8 @@ class Warehouse:
             self.execute(statement)
         for dataset_name in DATASETS:
             self.execute(raw_table_ddl(dataset_name))
+            for statement in raw_column_migrations(dataset_name):
+                self.execute(statement)
 
 
 def _pg_placeholders(sql: str) -> str:

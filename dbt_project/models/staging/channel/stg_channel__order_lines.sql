@@ -14,6 +14,7 @@ renamed as (
         partner_id,
         product_id,
         product_category,
+        customer_id,
         line_type,
         currency,
         cast(quantity as decimal(18, 3)) as quantity,
