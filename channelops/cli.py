@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -33,27 +33,44 @@ EXIT_FAILED = 1
 EXIT_BLOCKED = 2
 
 
-def _run(summary_of: str, call: Callable[[], RunSummary]) -> RunSummary:
+Result = TypeVar("Result")
+
+
+def _run(summary_of: str, call: Callable[[], Result]) -> Result:
     """Run a flow callable, turning known errors into a message and exit code."""
+    from prefect.exceptions import ParameterTypeError
+
     try:
         return call()
     except GateBlocked as error:
         console.print(f"[bold red]Blocked:[/] {error}")
         raise typer.Exit(EXIT_BLOCKED) from None
+    except ParameterTypeError as error:
+        console.print(f"[bold red]{summary_of} refused:[/] {error}")
+        raise typer.Exit(EXIT_FAILED) from None
     except ChannelopsError as error:
         console.print(f"[bold red]{summary_of} failed:[/] {error}")
         raise typer.Exit(EXIT_FAILED) from None
 
 
 def _print_summary(summary: RunSummary, settings: Settings) -> None:
+    _print_lines(summary, settings)
+    _print_places(settings)
+
+
+def _print_lines(summary: RunSummary, settings: Settings) -> None:
     for line in summary.lines(settings):
         console.print(f"  {line}")
+
+
+def _print_places(settings: Settings) -> None:
     console.print("\nWhere to look:")
     console.print(f"  warehouse   {settings.warehouse_path}")
     console.print(f"  statements  {settings.published_dir}")
     console.print(f"  reports     {settings.reports_dir}")
     console.print(f"  e-mails     {settings.outbox_dir} (.eml files)")
     console.print(f"  data docs   {settings.data_docs_dir}")
+    console.print(f"  dbt docs    {settings.dbt_docs_dir} (models and lineage)")
 
 
 # Loggers whose INFO lines are what an operator reads; everything else
@@ -118,6 +135,15 @@ def nightly(
     _print_summary(summary, settings)
 
 
+PartnerOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--partner",
+        help="Only this partner's statement (repeat for more); default every one.",
+    ),
+]
+
+
 @app.command()
 def settle(
     period: Annotated[
@@ -126,6 +152,7 @@ def settle(
     dry_run: Annotated[
         bool, typer.Option(help="Compute and report; publish and send nothing.")
     ] = False,
+    partner: PartnerOption = None,
 ) -> None:
     """Settle a quarter: statements published once and e-mailed to partners."""
     settings = load_settings()
@@ -135,7 +162,66 @@ def settle(
 
     summary = _run(
         "Settlement",
-        lambda: quarterly_settlement(period=period, dry_run=dry_run),
+        lambda: quarterly_settlement(
+            period=period, dry_run=dry_run, partners=_subset(partner)
+        ),
+    )
+    _print_summary(summary, settings)
+
+
+def _subset(partners: list[str] | None) -> frozenset[str] | None:
+    return frozenset(partners) if partners else None
+
+
+@app.command()
+def backfill(
+    first_period: Annotated[str, typer.Argument(help="Oldest quarter, e.g. 2025Q1.")],
+    last_period: Annotated[str, typer.Argument(help="Newest quarter, e.g. 2025Q4.")],
+    dry_run: Annotated[
+        bool, typer.Option(help="Compute and report; publish and send nothing.")
+    ] = False,
+    partner: PartnerOption = None,
+) -> None:
+    """Settle past quarters one after another, oldest first; stop at a failure."""
+    settings = load_settings()
+    apply_prefect_defaults()
+    _logging()
+    from flows.backfill import backfill as backfill_flow
+
+    summaries = _run(
+        "Backfill",
+        lambda: backfill_flow(
+            first_period=first_period,
+            last_period=last_period,
+            partners=_subset(partner),
+            dry_run=dry_run,
+        ),
+    )
+    for summary in summaries:
+        _print_lines(summary, settings)
+    _print_places(settings)
+
+
+@app.command()
+def resend(
+    period: Annotated[str, typer.Option(help="The statement's quarter, e.g. 2025Q3.")],
+    partner: Annotated[str, typer.Option(help="The partner's code.")],
+    version: Annotated[int, typer.Option(help="The published version to send.")],
+    request: Annotated[
+        str, typer.Option(help="Your reference (a ticket); sent once per reference.")
+    ],
+) -> None:
+    """E-mail a published statement version to the partner again."""
+    settings = load_settings()
+    apply_prefect_defaults()
+    _logging()
+    from flows.resend_statement import resend_statement
+
+    summary = _run(
+        "Resend",
+        lambda: resend_statement(
+            period=period, partner_id=partner, version=version, request=request
+        ),
     )
     _print_summary(summary, settings)
 
@@ -166,3 +252,75 @@ def check_config() -> None:
         f"Configuration in {settings.config_dir} is valid: "
         f"{len(mappings)} source(s), {len(programs)} program(s)"
     )
+
+
+ops_app = typer.Typer(
+    help="The local ops stack: Prefect server, work pool, deployments, worker.",
+    no_args_is_help=True,
+)
+app.add_typer(ops_app, name="ops")
+
+
+@ops_app.command("up")
+def ops_up(
+    database: Annotated[
+        str,
+        typer.Option(
+            help="The Prefect server's database: sqlite (under the channelops "
+            "home), postgres (CHANNELOPS_PG_*, database 'prefect') or a URL."
+        ),
+    ] = "sqlite",
+    port: Annotated[int, typer.Option(help="Port of the Prefect UI and API.")] = 4200,
+    docs_port: Annotated[
+        int, typer.Option(help="Port serving Data Docs and dbt docs.")
+    ] = 4201,
+) -> None:
+    """Start the ops stack in the background, ready to run from the Prefect UI."""
+    from channelops.ops_stack import plan_stack, start_stack
+
+    settings = load_settings()
+    _logging()
+    try:
+        plan = plan_stack(settings, port=port, docs_port=docs_port, database=database)
+        state = start_stack(settings, plan)
+    except ChannelopsError as error:
+        console.print(f"[bold red]Ops stack not started:[/] {error}")
+        raise typer.Exit(EXIT_FAILED) from None
+    console.print(f"[bold green]Ops stack up[/] (database {state.database})")
+    console.print(f"  Prefect UI  {state.ui_url}")
+    console.print(f"  docs        {state.docs_url}")
+    console.print(f"  logs        {settings.ops_dir}")
+    console.print(f"\nFor the prefect CLI: export PREFECT_API_URL={state.api_url}")
+    console.print("Stop it with: channelops ops down (or make ops-down)")
+
+
+@ops_app.command("down")
+def ops_down() -> None:
+    """Stop the processes `channelops ops up` started."""
+    from channelops.ops_stack import stop_stack
+
+    settings = load_settings()
+    _logging()
+    stopped = stop_stack(settings)
+    if not stopped:
+        console.print(f"No ops stack was running from {settings.ops_dir}")
+        return
+    console.print(f"Ops stack down: stopped {', '.join(stopped)}")
+
+
+@ops_app.command("status")
+def ops_status() -> None:
+    """Say whether the ops stack is up, and where."""
+    from channelops.ops_stack import read_state, stack_health
+
+    settings = load_settings()
+    state = read_state(settings)
+    if state is None:
+        console.print(f"No ops stack recorded in {settings.ops_dir}")
+        raise typer.Exit(EXIT_FAILED)
+    health = stack_health(state)
+    console.print(f"Prefect UI {state.ui_url}, database {state.database}")
+    for name, ok in health.items():
+        console.print(f"  {name:<7} {'up' if ok else '[bold red]down[/]'}")
+    if not all(health.values()):
+        raise typer.Exit(EXIT_FAILED)

@@ -23,6 +23,10 @@ class WarehouseBusy(ChannelopsError):
     """Another run holds the warehouse."""
 
 
+class DeliveryIncomplete(ChannelopsError):
+    """Some messages were not accepted by the SMTP server; the outbox keeps them."""
+
+
 def describe_validation_error(error: ValidationError) -> str:
     """Pydantic's errors as 'key.path: reason', one per problem."""
     problems = []

@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from channelops.publish import PublishedStatement, statement_path
+from channelops.errors import ChannelopsError
+from channelops.publish import LEDGER_DDL, PublishedStatement, statement_path
 from channelops.settings import Settings
 from channelops.warehouse import Warehouse
 from notifications.documents import (
@@ -99,9 +100,18 @@ def _mail_domain(settings: Settings) -> str:
 
 
 def queue_statements(
-    settings: Settings, warehouse: Warehouse, statements: tuple[PublishedStatement, ...]
+    settings: Settings,
+    warehouse: Warehouse,
+    statements: tuple[PublishedStatement, ...],
+    *,
+    partners: frozenset[str] | None = None,
 ) -> QueueReport:
-    """Record one pending message per new statement version with a contact."""
+    """Record one pending message per new statement version with a contact.
+
+    With ``partners`` only those partners' statements are queued.
+    """
+    if partners is not None:
+        statements = tuple(s for s in statements if s.partner_id in partners)
     warehouse.execute(OUTBOX_DDL)
     contacts = _contacts(warehouse)
     known = {
@@ -161,16 +171,30 @@ def _contacts(warehouse: Warehouse) -> dict[str, list[Recipient]]:
 
 
 def send_pending(
-    settings: Settings, warehouse: Warehouse, *, period: str | None = None
+    settings: Settings,
+    warehouse: Warehouse,
+    *,
+    period: str | None = None,
+    partners: frozenset[str] | None = None,
 ) -> SendReport:
-    """Send every pending or failed statement message, recording each outcome."""
+    """Send every pending or failed statement message, recording each outcome.
+
+    With ``partners`` only those partners' messages are sent; the others
+    stay in the outbox as they are.
+    """
     warehouse.execute(OUTBOX_DDL)
+    chosen = sorted(partners) if partners is not None else []
     rows = warehouse.query_dicts(
         "select message_key, document_path, recipients, message_id, version "
         "from ops.outbox where kind = 'statement' and status in (?, ?) "
         + ("and period = ? " if period else "")
+        + (
+            f"and partner_id in ({', '.join('?' for _ in chosen)}) "
+            if partners is not None
+            else ""
+        )
         + "order by partner_id, period, version",
-        (*SENDABLE, *((period,) if period else ())),
+        (*SENDABLE, *((period,) if period else ()), *chosen),
     )
     if not rows:
         logger.info("No statement messages waiting to be sent")
@@ -202,6 +226,101 @@ def send_pending(
         deliver(messages, config, on_sent=on_sent, on_failed=on_failed)
     logger.info("Sent %d statement message(s), %d failed", sent, failed)
     return SendReport(sent, failed, tuple(problems))
+
+
+@dataclass(frozen=True)
+class ResendReport:
+    message_key: str
+    queued: bool
+    recipients: tuple[str, ...]
+
+
+def resend_message_key(partner_id: str, period: str, version: int, request: str) -> str:
+    return f"resend:{partner_id}:{period}:v{version}:{request}"
+
+
+def queue_resend(
+    settings: Settings,
+    warehouse: Warehouse,
+    *,
+    partner_id: str,
+    period: str,
+    version: int,
+    request: str,
+) -> ResendReport:
+    """Queue one more message for an already published statement version.
+
+    A resend is deliberate: it is queued once per ``request`` (the operator's
+    reference, such as a ticket number), so rerunning the same request sends
+    nothing again, and plain settlement reruns never resend. It goes to the
+    partner's current contacts.
+    """
+    warehouse.execute(OUTBOX_DDL)
+    warehouse.execute(LEDGER_DDL)
+    key = resend_message_key(partner_id, period, version, request)
+    published = warehouse.query_dicts(
+        "select content_hash, document_path from ops.statement_versions "
+        "where partner_id = ? and period = ? and version = ?",
+        (partner_id, period, version),
+    )
+    if not published:
+        raise ChannelopsError(
+            f"statement of partner {partner_id!r} for {period} version {version} "
+            f"was never published (published versions: "
+            f"{_published_versions(warehouse, partner_id, period)}); give a "
+            "version from ops.statement_versions and run again"
+        )
+    if warehouse.query("select 1 from ops.outbox where message_key = ?", (key,)):
+        logger.info(
+            "Resend %s was already requested; nothing queued again. Use a new "
+            "request reference to send it once more",
+            key,
+        )
+        return ResendReport(key, False, ())
+    recipients = _contacts(warehouse).get(partner_id, [])
+    if not recipients:
+        raise ChannelopsError(
+            f"partner {partner_id!r} has no contact e-mail, so statement "
+            f"{period} v{version} cannot be resent; add the contact to the "
+            "partner contacts file, run the nightly flow, then resend"
+        )
+    warehouse.execute(
+        "insert into ops.outbox values "
+        "(?, 'statement', ?, ?, ?, ?, ?, ?, ?, 'pending', 0, null, ?, null)",
+        (
+            key,
+            partner_id,
+            period,
+            version,
+            published[0]["content_hash"],
+            published[0]["document_path"],
+            json.dumps([r.__dict__ for r in recipients], ensure_ascii=False),
+            message_id_for(key, _mail_domain(settings)),
+            datetime.now(UTC).replace(tzinfo=None),
+        ),
+    )
+    logger.info(
+        "Queued a resend of partner %s's %s statement v%d to %d recipient(s) "
+        "(request %s)",
+        partner_id,
+        period,
+        version,
+        len(recipients),
+        request,
+    )
+    return ResendReport(key, True, tuple(r.email for r in recipients))
+
+
+def _published_versions(warehouse: Warehouse, partner_id: str, period: str) -> str:
+    versions = [
+        f"v{row[0]}"
+        for row in warehouse.query(
+            "select version from ops.statement_versions "
+            "where partner_id = ? and period = ? order by version",
+            (partner_id, period),
+        )
+    ]
+    return ", ".join(versions) or "none"
 
 
 @contextmanager

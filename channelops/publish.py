@@ -232,8 +232,13 @@ def publish_statements(
     *,
     run_id: str,
     dry_run: bool = False,
+    partners: frozenset[str] | None = None,
 ) -> PublishReport:
-    """Publish every changed statement of ``period`` as its next version."""
+    """Publish every changed statement of ``period`` as its next version.
+
+    With ``partners`` only those partners' statements are built into the
+    report and published; every other partner's statements stay as they are.
+    """
     warehouse.execute(LEDGER_DDL)
     latest = {
         key: (version, digest)
@@ -249,7 +254,10 @@ def publish_statements(
     }
     inputs = inputs_hash(warehouse)
     published: list[PublishedStatement] = []
-    for document in build_statement_documents(warehouse, period):
+    documents = build_statement_documents(warehouse, period)
+    if partners is not None:
+        documents = _only_partners(documents, partners, period)
+    for document in documents:
         key = document["statement_key"]
         digest = content_hash(document)
         last_version, last_digest = latest.get(key, (0, None))
@@ -284,6 +292,21 @@ def publish_statements(
         settings.currency,
     )
     return report
+
+
+def _only_partners(
+    documents: list[dict[str, Any]], partners: frozenset[str], period: Quarter
+) -> list[dict[str, Any]]:
+    """The requested partners' documents; an id without one stops the run."""
+    chosen = [d for d in documents if d["partner"]["partner_id"] in partners]
+    missing = partners - {d["partner"]["partner_id"] for d in chosen}
+    if missing:
+        raise ChannelopsError(
+            f"no {period.label} statement for partner(s) {sorted(missing)!r}; "
+            "expected ids of partners with sales in that quarter. Nothing was "
+            "published: correct the ids and run again"
+        )
+    return chosen
 
 
 def statement_path(settings: Settings, statement: PublishedStatement) -> Path:

@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     currency: str = "CNY"
 
+    # Runs: how long one waits for another to release the warehouse, and the
+    # days finance has after a quarter's end before it is settled (the
+    # settlement runs on the next day, deployed by `channelops ops up`).
+    lock_wait_seconds: float = Field(default=600.0, gt=0)
+    settlement_grace_days: int = Field(default=9, ge=0, le=27)
+    # Where the ops stack serves Data Docs and dbt docs over HTTP, for the
+    # links in run artifacts; unset, the links point at the files.
+    docs_url: str | None = None
+
     # prod: PostgreSQL warehouse.
     pg_host: str = "127.0.0.1"
     pg_port: int = 5432
@@ -95,6 +104,16 @@ class Settings(BaseSettings):
     @property
     def data_docs_dir(self) -> Path:
         return self.home / "data_docs"
+
+    @property
+    def dbt_docs_dir(self) -> Path:
+        """dbt's generated docs: models, columns and lineage, one HTML file."""
+        return self.home / "dbt_docs"
+
+    @property
+    def ops_dir(self) -> Path:
+        """The local ops stack's logs, process ids and Prefect database."""
+        return self.home / "ops"
 
     @property
     def warehouse_url(self) -> str:

@@ -2,7 +2,7 @@
 
 A thin layer so the pull, publish and ledger code can write the same SQL to
 either engine: ``?`` placeholders, Arrow batches for bulk inserts, and one
-process-wide file lock so only one run writes a DuckDB file at a time.
+run lock so only one run writes the warehouse at a time.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ import csv
 import fcntl
 import io
 import logging
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -200,41 +202,161 @@ def _pg_placeholders(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
-# How long a run waits for another run to release the warehouse.
-LOCK_WAIT_SECONDS = 600.0
+# How often a waiting run looks again whether the warehouse is free.
 LOCK_POLL_SECONDS = 0.5
+# The PostgreSQL advisory-lock key pair every channelops run takes: a
+# namespace that sets channelops apart from other users of advisory locks
+# ("CHOP" in ASCII) and the warehouse within it.
+PG_LOCK_NAMESPACE = 0x43484F50
+PG_LOCK_WAREHOUSE = 1
+# PostgreSQL keeps at most this many bytes of a connection's application name.
+PG_APPLICATION_NAME_BYTES = 63
+
+
+class _RunLock(Protocol):
+    def try_acquire(self) -> bool: ...
+
+    def current_holder(self) -> str: ...
+
+    def release(self) -> None: ...
 
 
 @contextmanager
 def warehouse_lock(
-    settings: Settings, *, wait_seconds: float = LOCK_WAIT_SECONDS
+    settings: Settings,
+    *,
+    holder: str = "a channelops run",
+    wait_seconds: float | None = None,
 ) -> Iterator[None]:
     """Hold the run lock: one writing run per warehouse at a time.
 
-    DuckDB allows one writing process per file; PostgreSQL runs take the same
-    lock so two runs never publish the same period at once.
+    DuckDB allows one writing process per file, so local runs take an OS
+    file lock beside it (``warehouse.lock``), which also covers CLI runs and
+    a crash (the OS drops it with the process). On PostgreSQL the lock is a
+    session advisory lock in the warehouse itself, so runs on different
+    machines exclude each other too. A run that finds the warehouse taken
+    says who holds it, waits up to ``wait_seconds`` (default
+    ``CHANNELOPS_LOCK_WAIT_SECONDS``) and then gives up with
+    :class:`WarehouseBusy`, having changed nothing.
     """
-    path: Path = settings.lock_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
-        deadline = time.monotonic() + wait_seconds
-        announced = False
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not announced:
-                    logger.info("Another channelops run holds %s; waiting", path)
-                    announced = True
-                if time.monotonic() >= deadline:
-                    raise WarehouseBusy(
-                        f"another channelops run has held {path} for over "
-                        f"{wait_seconds:.0f} s; wait for it to finish (see the "
-                        "Prefect UI) and run again"
-                    ) from None
-                time.sleep(LOCK_POLL_SECONDS)
+    wait = settings.lock_wait_seconds if wait_seconds is None else wait_seconds
+    lock: _RunLock = (
+        _AdvisoryLock(settings, holder)
+        if settings.warehouse_kind == "postgres"
+        else _FileLock(settings.lock_path, holder)
+    )
+    try:
+        _acquire(lock, holder, wait)
+        yield
+    finally:
+        lock.release()
+
+
+def _acquire(lock: _RunLock, holder: str, wait_seconds: float) -> None:
+    if lock.try_acquire():
+        return
+    started = time.monotonic()
+    logger.info(
+        "Warehouse busy: %s holds it; %s waits up to %.0f s",
+        lock.current_holder(),
+        holder,
+        wait_seconds,
+    )
+    while time.monotonic() - started < wait_seconds:
+        time.sleep(LOCK_POLL_SECONDS)
+        if lock.try_acquire():
+            logger.info(
+                "Warehouse free after %.0f s; %s goes ahead",
+                time.monotonic() - started,
+                holder,
+            )
+            return
+    raise WarehouseBusy(
+        f"the warehouse is still held by {lock.current_holder()} after "
+        f"{holder} waited {wait_seconds:.0f} s, so this run changed nothing. "
+        "Let that run finish (see the Prefect UI), then trigger this one "
+        "again; a longer wait is CHANNELOPS_LOCK_WAIT_SECONDS"
+    )
+
+
+def _holder_note(holder: str) -> str:
+    since = datetime.now(UTC).isoformat(timespec="seconds")
+    return f"{holder} (pid {os.getpid()}, since {since})"
+
+
+class _FileLock:
+    """An exclusive ``flock`` on a file; the file names the holder."""
+
+    def __init__(self, path: Path, holder: str) -> None:
+        self._path = path
+        self._holder = holder
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle: IO[str] | None = path.open("a+", encoding="utf-8")
+
+    def try_acquire(self) -> bool:
+        assert self._handle is not None
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        self._handle.seek(0)
+        self._handle.truncate()
+        self._handle.write(_holder_note(self._holder) + "\n")
+        self._handle.flush()
+        return True
+
+    def current_holder(self) -> str:
+        text = self._path.read_text(encoding="utf-8").strip()
+        return text or f"another channelops run ({self._path})"
+
+    def release(self) -> None:
+        if self._handle is not None:
+            # Closing the file drops the lock if this handle held it.
+            self._handle.close()
+            self._handle = None
+
+
+class _AdvisoryLock:
+    """A PostgreSQL session advisory lock on a connection of its own.
+
+    The connection's application name says who holds the lock, so that a
+    waiting run can name the holder from ``pg_stat_activity``.
+    """
+
+    def __init__(self, settings: Settings, holder: str) -> None:
+        import psycopg2
+
+        name = _holder_note(holder).encode("utf-8")[:PG_APPLICATION_NAME_BYTES]
+        self._connection: Any = psycopg2.connect(
+            host=settings.pg_host,
+            port=settings.pg_port,
+            user=settings.pg_user,
+            password=settings.pg_password.get_secret_value() or None,
+            dbname=settings.pg_database,
+            application_name=name.decode("utf-8", errors="ignore"),
+        )
+        self._connection.autocommit = True
+
+    def _scalar(self, sql: str) -> Any:
+        with self._connection.cursor() as cursor:
+            cursor.execute(sql, (PG_LOCK_NAMESPACE, PG_LOCK_WAREHOUSE))
+            row = cursor.fetchone()
+        return None if row is None else row[0]
+
+    def try_acquire(self) -> bool:
+        return bool(self._scalar("select pg_try_advisory_lock(%s, %s)"))
+
+    def current_holder(self) -> str:
+        holder = self._scalar(
+            "select a.application_name from pg_locks as l "
+            "join pg_stat_activity as a on a.pid = l.pid "
+            "where l.locktype = 'advisory' and l.granted and l.objsubid = 2 "
+            "and l.classid = %s and l.objid = %s"
+        )
+        return str(holder) if holder else "another channelops run"
+
+    def release(self) -> None:
+        if self._connection is not None:
+            # Closing the session releases every advisory lock it held.
+            self._connection.close()
+            self._connection = None

@@ -2,39 +2,49 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from prefect import flow
 
 from channelops.periods import Quarter, today_in
 from channelops.settings import load_settings
-from channelops.warehouse import warehouse_lock
-from flows.run_context import alerting_ops, current_run_id
+from flows.artifacts import document_lineage
+from flows.parameters import AsOfDate, WarningOverrideReason
+from flows.run_context import NIGHTLY_STAGES, current_run_id, operating
 from flows.stages import (
     RunSummary,
     block_on_gate,
     check_quality,
     publish_scorecards,
-    publish_summary,
     pull_files,
     transform,
 )
 
 
 @flow(name="nightly")
-def nightly(as_of: date | None = None) -> RunSummary:
-    """Score every partner for the quarter containing ``as_of`` (default today)."""
+def nightly(
+    as_of: AsOfDate | None = None,
+    publish_despite_warnings: WarningOverrideReason | None = None,
+) -> RunSummary:
+    """Score every partner for the quarter containing as_of.
+
+    Args:
+        as_of: The day to run for (default today, Beijing time); the
+            scorecards cover the quarter it falls in.
+        publish_despite_warnings: Why the scorecards may be published although
+            the quality gate raised warnings (kept with the run). Blocking
+            failures always stop publication.
+    """
     settings = load_settings()
     period = Quarter.containing(as_of or today_in(settings.timezone))
-    run_id = current_run_id()
-    summary = RunSummary("nightly", period.label, run_id)
-    with alerting_ops("nightly", period.label, run_id), warehouse_lock(settings):
-        summary.pull = pull_files(run_id)
+    summary = RunSummary("nightly", period.label, current_run_id())
+    if publish_despite_warnings is not None:
+        summary.notes.append(f"Publish despite warnings: {publish_despite_warnings}")
+    with operating(summary, settings, NIGHTLY_STAGES):
+        summary.pull = pull_files(summary.run_id)
         summary.transform = transform()
+        summary.lineage_docs = document_lineage()
         summary.gate = check_quality(period)
-        block_on_gate(summary.gate, period, run_id)
+        block_on_gate(summary.gate, period, summary.run_id)
         summary.scorecard_report, summary.scored_partners = publish_scorecards(period)
-    publish_summary(summary)
     return summary
 
 

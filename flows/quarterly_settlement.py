@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from prefect import flow
 
-from channelops.periods import Quarter, last_closed_quarter, today_in
+from channelops.periods import today_in
 from channelops.settings import load_settings
-from channelops.warehouse import warehouse_lock
-from flows.run_context import alerting_ops, current_run_id
+from flows.artifacts import document_lineage
+from flows.parameters import (
+    AsOfDate,
+    PartnerSubset,
+    Period,
+    WarningOverrideReason,
+    settlement_quarter,
+)
+from flows.run_context import SETTLEMENT_STAGES, current_run_id, operating
 from flows.stages import (
     RunSummary,
     block_on_gate,
     check_quality,
     publish,
     publish_scorecards,
-    publish_summary,
     pull_files,
     queue,
     send,
@@ -26,37 +30,46 @@ from flows.stages import (
 
 @flow(name="quarterly_settlement")
 def quarterly_settlement(
-    period: str | None = None,
-    as_of: date | None = None,
+    period: Period | None = None,
+    as_of: AsOfDate | None = None,
+    partners: PartnerSubset | None = None,
     dry_run: bool = False,
+    publish_despite_warnings: WarningOverrideReason | None = None,
 ) -> RunSummary:
-    """Settle ``period`` (default: the last quarter closed before ``as_of``).
+    """Settle a quarter: each partner's statement published once and e-mailed.
 
-    With ``dry_run`` the statements are computed and reported but nothing is
-    published or sent.
+    Args:
+        period: The quarter to settle, like 2026Q3. Leave empty to settle the
+            last quarter closed before as_of.
+        as_of: Settle the quarter closed before this date (default today,
+            Beijing time). Give period or as_of, not both.
+        partners: Partner codes to settle, such as a rerun for the partners
+            whose files finance fixed. Leave empty for every partner; no
+            other partner's statement or e-mail is touched.
+        dry_run: Compute and report the statements; publish and send nothing.
+        publish_despite_warnings: Why publication may go ahead although the
+            quality gate raised warnings (kept with the run). Blocking
+            failures always stop publication.
     """
     settings = load_settings()
-    quarter = (
-        Quarter.parse(period)
-        if period
-        else last_closed_quarter(as_of or today_in(settings.timezone))
+    quarter = settlement_quarter(period, as_of, today_in(settings.timezone))
+    summary = RunSummary(
+        "quarterly_settlement", quarter.label, current_run_id(), dry_run
     )
-    run_id = current_run_id()
-    summary = RunSummary("quarterly_settlement", quarter.label, run_id, dry_run)
-    with (
-        alerting_ops("quarterly_settlement", quarter.label, run_id),
-        warehouse_lock(settings),
-    ):
-        summary.pull = pull_files(run_id)
+    summary.partners = partners
+    if publish_despite_warnings is not None:
+        summary.notes.append(f"Publish despite warnings: {publish_despite_warnings}")
+    with operating(summary, settings, SETTLEMENT_STAGES):
+        summary.pull = pull_files(summary.run_id)
         summary.transform = transform()
+        summary.lineage_docs = document_lineage()
         summary.gate = check_quality(quarter)
-        block_on_gate(summary.gate, quarter, run_id)
+        block_on_gate(summary.gate, quarter, summary.run_id)
         summary.scorecard_report, summary.scored_partners = publish_scorecards(quarter)
-        summary.publish = publish(quarter, run_id, dry_run)
+        summary.publish = publish(quarter, summary.run_id, dry_run, partners)
         if not dry_run:
-            summary.queued, summary.without_contact = queue(summary.publish)
-            summary.send = send(quarter)
-    publish_summary(summary)
+            summary.queued, summary.without_contact = queue(summary.publish, partners)
+            summary.send = send(quarter, partners)
     return summary
 
 

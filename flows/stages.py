@@ -2,8 +2,9 @@
 
 Each task opens the warehouse for its own stage and closes it before it
 returns, so dbt (a subprocess) and the gate can open the DuckDB file in turn.
-Retries are declared only where a failure can be transient (SMTP); data
-errors fail at once with what to fix.
+Retries are declared only where a failure can be transient (network, SMTP,
+a held DuckDB file; see ``flows.retries``); data errors fail at once with
+what to fix.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from channelops.errors import GateBlocked
-from channelops.outbox import SendReport, queue_statements, send_pending, smtp_config
+from channelops.errors import DeliveryIncomplete, GateBlocked
+from channelops.outbox import (
+    ResendReport,
+    SendReport,
+    queue_statements,
+    send_pending,
+    smtp_config,
+)
 from channelops.periods import Quarter
 from channelops.publish import PublishReport, publish_statements
 from channelops.pull import PullReport, pull
@@ -25,13 +32,14 @@ from channelops.settings import Settings, load_settings
 from channelops.transform import TransformReport, build_models, load_rules
 from channelops.warehouse import Warehouse
 from expectations.gate import GateReport, run_gate
+from flows.retries import (
+    TRANSIENT_RETRIES,
+    TRANSIENT_RETRY_DELAY_SECONDS,
+    only_transient,
+)
 from notifications.documents import Recipient, message_id_for
 from notifications.mailer import deliver
 from notifications.render import render_ops_alert
-
-# SMTP failures are worth two more tries a minute apart; data errors are not.
-SEND_RETRIES = 2
-SEND_RETRY_DELAY_SECONDS = 60
 
 
 @dataclass
@@ -51,10 +59,15 @@ class RunSummary:
     queued: int = 0
     without_contact: tuple[str, ...] = ()
     send: SendReport | None = None
+    partners: frozenset[str] | None = None
+    lineage_docs: Path | None = None
+    resend: ResendReport | None = None
     notes: list[str] = field(default_factory=list)
 
     def lines(self, settings: Settings) -> list[str]:
         out = [f"{self.flow} run {self.run_id} for {self.period}"]
+        if self.partners is not None:
+            out.append(f"Partners: only {', '.join(sorted(self.partners))}")
         if self.pull is not None:
             out.append(
                 f"Rows read {self.pull.total('rows_read')}, loaded "
@@ -88,13 +101,23 @@ class RunSummary:
                 f"E-mails: {self.queued} queued, {self.send.sent} sent, "
                 f"{self.send.failed} failed"
             )
+        if self.resend is not None:
+            out.append(
+                f"Resend {self.resend.message_key}: "
+                + ("queued" if self.resend.queued else "already requested before")
+            )
         if self.without_contact:
             out.append(f"No contact e-mail: {', '.join(self.without_contact)}")
         out.extend(self.notes)
         return out
 
 
-@task(name="pull files")
+@task(
+    name="pull files",
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=TRANSIENT_RETRY_DELAY_SECONDS,
+    retry_condition_fn=only_transient,
+)
 def pull_files(batch_id: str) -> PullReport:
     """Load new and changed files from the drop folder into the warehouse."""
     settings = load_settings()
@@ -171,37 +194,64 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     temporary.replace(path)
 
 
-@task(name="publish statements")
-def publish(period: Quarter, run_id: str, dry_run: bool) -> PublishReport:
+@task(
+    name="publish statements",
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=TRANSIENT_RETRY_DELAY_SECONDS,
+    retry_condition_fn=only_transient,
+)
+def publish(
+    period: Quarter,
+    run_id: str,
+    dry_run: bool,
+    partners: frozenset[str] | None = None,
+) -> PublishReport:
     """Publish the period's changed statements as new immutable versions."""
     settings = load_settings()
     with Warehouse(settings) as warehouse:
         return publish_statements(
-            settings, warehouse, period, run_id=run_id, dry_run=dry_run
+            settings,
+            warehouse,
+            period,
+            run_id=run_id,
+            dry_run=dry_run,
+            partners=partners,
         )
 
 
-@task(name="queue statement e-mails")
-def queue(report: PublishReport) -> tuple[int, tuple[str, ...]]:
+@task(
+    name="queue statement e-mails",
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=TRANSIENT_RETRY_DELAY_SECONDS,
+    retry_condition_fn=only_transient,
+)
+def queue(
+    report: PublishReport, partners: frozenset[str] | None = None
+) -> tuple[int, tuple[str, ...]]:
     """Record one outbox message per new statement version."""
     settings = load_settings()
     with Warehouse(settings) as warehouse:
-        queued = queue_statements(settings, warehouse, report.new_versions)
+        queued = queue_statements(
+            settings, warehouse, report.new_versions, partners=partners
+        )
     return queued.queued, queued.without_contact
 
 
 @task(
     name="send statement e-mails",
-    retries=SEND_RETRIES,
-    retry_delay_seconds=SEND_RETRY_DELAY_SECONDS,
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=TRANSIENT_RETRY_DELAY_SECONDS,
+    retry_condition_fn=only_transient,
 )
-def send(period: Quarter) -> SendReport:
+def send(period: Quarter, partners: frozenset[str] | None = None) -> SendReport:
     """Send what the outbox holds for the period; never what was delivered."""
     settings = load_settings()
     with Warehouse(settings) as warehouse:
-        report = send_pending(settings, warehouse, period=period.label)
+        report = send_pending(
+            settings, warehouse, period=period.label, partners=partners
+        )
     if report.failed:
-        raise RuntimeError(
+        raise DeliveryIncomplete(
             f"{report.failed} statement e-mail(s) failed: "
             + "; ".join(report.problems[:5])
             + "; the outbox keeps them and the retry sends only those"

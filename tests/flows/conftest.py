@@ -9,8 +9,10 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _prefect(prefect_api: None) -> None:
-    """Every flow test talks to the session's real Prefect API."""
+def _prefect(request: pytest.FixtureRequest) -> None:
+    """Every test marked ``prefect`` talks to the session's real Prefect API."""
+    if request.node.get_closest_marker("prefect") is not None:
+        request.getfixturevalue("prefect_api")
 
 
 @pytest.fixture

@@ -1,0 +1,142 @@
+"""The Run forms' schemas refuse bad values the way the Prefect server checks them.
+
+Each schema is built as ``prefect deploy`` builds it and checked with the
+validator the server applies when a run is requested, so no API is needed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from prefect.utilities.callables import parameter_schema
+from prefect.utilities.schema_tools.validation import ValidationError, validate
+
+from channelops.periods import Quarter
+from flows.backfill import backfill
+from flows.nightly import nightly
+from flows.parameters import InvalidParameters, backfill_quarters, settlement_quarter
+from flows.quarterly_settlement import quarterly_settlement
+from flows.resend_statement import resend_statement
+
+FLOWS = (nightly, quarterly_settlement, resend_statement, backfill)
+
+
+def settlement_schema() -> dict[str, Any]:
+    return parameter_schema(quarterly_settlement).model_dump_for_openapi()
+
+
+def refusal(parameters: dict[str, Any], schema: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as refused:
+        validate(parameters, schema, raise_on_error=True)
+    return str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {},
+        {"period": "2026Q3"},
+        {"as_of": "2026-10-10"},
+        {"partners": ["P0007", "经销商-01", "1"]},
+        {"period": "2026Q3", "dry_run": True},
+        {"publish_despite_warnings": "财务已核对退货"},
+    ],
+)
+def test_settlement_form_should_accept_what_an_operator_means(
+    parameters: dict[str, Any],
+) -> None:
+    validate(parameters, settlement_schema(), raise_on_error=True)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "field"),
+    [
+        ({"period": "2026Q5"}, "period"),
+        ({"period": "2026-Q3"}, "period"),
+        ({"period": "26Q3"}, "period"),
+        ({"as_of": "2026-13-01"}, "as_of"),
+        ({"as_of": "10/10/2026"}, "as_of"),
+        ({"partners": []}, "partners"),
+        ({"partners": ["P0007", "P0007"]}, "partners"),
+        ({"partners": ["P 0007"]}, "partners[0]"),
+        ({"partners": ["../P0007"]}, "partners[0]"),
+        ({"partners": [f"P{n:04d}" for n in range(201)]}, "partners"),
+        ({"dry_run": "yes"}, "dry_run"),
+        ({"publish_despite_warnings": "    "}, "publish_despite_warnings"),
+        ({"publish_despite_warnings": "ok"}, "publish_despite_warnings"),
+        ({"publish_despite_warnings": "x" * 501}, "publish_despite_warnings"),
+    ],
+)
+def test_settlement_form_should_refuse_a_bad_value_naming_its_field(
+    parameters: dict[str, Any], field: str
+) -> None:
+    assert f"field {field!r}" in refusal(parameters, settlement_schema())
+
+
+@pytest.mark.parametrize(
+    ("parameters", "field"),
+    [
+        ({"period": "2026Q3", "partner_id": "P0007", "version": 0}, "version"),
+        ({"period": "2026Q3", "partner_id": "P0007", "version": 1.5}, "version"),
+        (
+            {"period": "2026Q3", "partner_id": "P0007", "version": 1, "request": "x"},
+            "request",
+        ),
+    ],
+)
+def test_resend_form_should_refuse_a_bad_version_or_reference(
+    parameters: dict[str, Any], field: str
+) -> None:
+    schema = parameter_schema(resend_statement).model_dump_for_openapi()
+    parameters = {"request": "OPS-2026-0142", **parameters}
+
+    assert f"field {field!r}" in refusal(parameters, schema)
+
+
+def test_resend_form_should_require_every_field() -> None:
+    schema = parameter_schema(resend_statement).model_dump_for_openapi()
+
+    assert "'request' is a required property" in refusal(
+        {"period": "2026Q3", "partner_id": "P0007", "version": 1}, schema
+    )
+
+
+@pytest.mark.parametrize("flow", FLOWS, ids=lambda f: f.name)
+def test_every_optional_field_should_show_its_default_in_the_form(flow: Any) -> None:
+    schema = parameter_schema(flow).model_dump_for_openapi()
+    required = set(schema.get("required", []))
+
+    for name, field in schema["properties"].items():
+        assert name in required or "default" in field, name
+        assert field.get("description"), f"{flow.name}.{name} has no help text"
+
+
+def test_settlement_quarter_should_default_to_the_last_closed_quarter() -> None:
+    assert settlement_quarter(None, None, date(2026, 10, 10)) == Quarter(2026, 3)
+    assert settlement_quarter(None, date(2026, 4, 1), date(2026, 10, 10)) == Quarter(
+        2026, 1
+    )
+    assert settlement_quarter("2025Q4", None, date(2026, 10, 10)) == Quarter(2025, 4)
+
+
+def test_settlement_quarter_should_refuse_a_period_and_a_date_together() -> None:
+    with pytest.raises(InvalidParameters, match="not both"):
+        settlement_quarter("2026Q2", date(2026, 10, 10), date(2026, 10, 10))
+
+
+def test_backfill_quarters_should_run_oldest_first_across_a_year_end() -> None:
+    quarters = backfill_quarters("2025Q3", "2026Q2")
+
+    assert [q.label for q in quarters] == ["2025Q3", "2025Q4", "2026Q1", "2026Q2"]
+
+
+def test_backfill_quarters_should_refuse_a_range_given_backwards() -> None:
+    with pytest.raises(InvalidParameters, match="oldest quarter first"):
+        backfill_quarters("2026Q2", "2025Q3")
+
+
+def test_backfill_quarters_should_refuse_more_than_ten_years() -> None:
+    with pytest.raises(InvalidParameters, match="41 quarters"):
+        backfill_quarters("2016Q1", "2026Q1")
