@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: demo test checks lint clean
+.PHONY: demo test checks lint clean ops ops-down
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -18,6 +18,18 @@ $(UV):
 demo: $(UV)
 	$(UV) sync --frozen --no-dev --inexact
 	.venv/bin/channelops demo
+
+## ops: install, then start the local ops stack in the background: Prefect
+## server and UI (http://127.0.0.1:4200), work pool, deployments, worker.
+## OPS_DATABASE=postgres keeps Prefect's state in PostgreSQL (production).
+OPS_DATABASE ?= sqlite
+ops: $(UV)
+	$(UV) sync --frozen --no-dev --inexact
+	.venv/bin/channelops ops up --database $(OPS_DATABASE)
+
+## ops-down: stop what `make ops` started.
+ops-down:
+	.venv/bin/channelops ops down
 
 ## test: install with the test tools, then lint, type-check and run every test.
 test: $(UV)
