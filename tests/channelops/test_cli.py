@@ -19,7 +19,8 @@ def test_help_lists_the_commands_without_importing_the_stack() -> None:
     result = runner.invoke(app, ["--help"])
 
     assert result.exit_code == 0
-    for command in ("demo", "nightly", "settle", "check-config", "contract"):
+    commands = ("demo", "nightly", "settle", "backfill", "resend", "ops", "contract")
+    for command in (*commands, "check-config"):
         assert command in result.output
 
 
@@ -81,3 +82,18 @@ def test_demo_mails_each_partner_only_its_own_statement(
         text = str(body.get_content())
         assert set(re.findall(r"P\d{4}", text)) == {own}
         assert own in str(message["Subject"]) or own in text
+
+
+def test_ops_status_without_a_stack_says_so_and_fails(isolated_settings: Path) -> None:
+    result = runner.invoke(app, ["ops", "status"])
+
+    assert result.exit_code == 1
+    assert f"No ops stack recorded in {isolated_settings / 'ops'}" in result.output
+
+
+def test_ops_up_refuses_a_database_prefect_cannot_use() -> None:
+    result = runner.invoke(app, ["ops", "up", "--database", "mysql://root@db/x"])
+
+    assert result.exit_code == 1
+    assert "Ops stack not started" in result.output
+    assert "'mysql://root@db/x'" in result.output
