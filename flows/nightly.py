@@ -22,17 +22,24 @@ from flows.stages import (
 
 
 @flow(name="nightly")
-def nightly(as_of: date | None = None) -> RunSummary:
-    """Score every partner for the quarter containing ``as_of`` (default today)."""
+def nightly(
+    as_of: date | None = None, publish_despite_warnings: str | None = None
+) -> RunSummary:
+    """Score every partner for the quarter containing ``as_of`` (default today).
+
+    Nightly runs send no statements, so gate warnings hold nothing here;
+    ``publish_despite_warnings`` only records that they were acknowledged.
+    """
     settings = load_settings()
-    period = Quarter.containing(as_of or today_in(settings.timezone))
+    day = as_of or today_in(settings.timezone)
+    period = Quarter.containing(day)
     run_id = current_run_id()
     summary = RunSummary("nightly", period.label, run_id)
     with alerting_ops("nightly", period.label, run_id), warehouse_lock(settings):
         summary.pull = pull_files(run_id)
         summary.transform = transform()
-        summary.gate = check_quality(period)
-        block_on_gate(summary.gate, period, run_id)
+        summary.gate = check_quality(period, run_id, as_of=day)
+        block_on_gate(summary.gate, period, run_id, publish_despite_warnings)
         summary.scorecard_report, summary.scored_partners = publish_scorecards(period)
     publish_summary(summary)
     return summary

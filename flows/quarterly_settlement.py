@@ -29,11 +29,13 @@ def quarterly_settlement(
     period: str | None = None,
     as_of: date | None = None,
     dry_run: bool = False,
+    publish_despite_warnings: str | None = None,
 ) -> RunSummary:
     """Settle ``period`` (default: the last quarter closed before ``as_of``).
 
     With ``dry_run`` the statements are computed and reported but nothing is
-    published or sent.
+    published or sent; the same happens when the gate warns, unless
+    ``publish_despite_warnings`` gives the reason to publish anyway.
     """
     settings = load_settings()
     quarter = (
@@ -49,11 +51,13 @@ def quarterly_settlement(
     ):
         summary.pull = pull_files(run_id)
         summary.transform = transform()
-        summary.gate = check_quality(quarter)
-        block_on_gate(summary.gate, quarter, run_id)
+        summary.gate = check_quality(quarter, run_id)
+        summary.held = not block_on_gate(
+            summary.gate, quarter, run_id, publish_despite_warnings
+        )
         summary.scorecard_report, summary.scored_partners = publish_scorecards(quarter)
-        summary.publish = publish(quarter, run_id, dry_run)
-        if not dry_run:
+        summary.publish = publish(quarter, run_id, dry_run or summary.held)
+        if not (dry_run or summary.held):
             summary.queued, summary.without_contact = queue(summary.publish)
             summary.send = send(quarter)
     publish_summary(summary)
