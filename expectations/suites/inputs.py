@@ -148,6 +148,12 @@ def _columns(dataset: Dataset) -> Check:
         _table(dataset),
         columns,
         guards="the input contract",
+        remedy=(
+            f"{_table(dataset)} was changed outside channelops: restore each "
+            "listed column's contract type (money stays decimal), or drop the "
+            "table and delete its files' rows from ops.load_files so that the "
+            "next run reloads every file."
+        ),
     )
 
 
@@ -256,13 +262,16 @@ def _bounded(dataset: Dataset, field: ContractField) -> Check:
         description=(
             f"Every {field.name} in {_table(dataset)} is {' and '.join(bounds)}."
         ),
-        remedy=(
-            "Returns and credits carry their line type, not a sign: "
-            f"{_file_row_hint(dataset)}."
-        ),
+        remedy=f"{_sign_hint(dataset)}{_file_row_hint(dataset)}.",
         expectation=ExpectColumnValuesToBeBetween,
         arguments=arguments,
     )
+
+
+def _sign_hint(dataset: Dataset) -> str:
+    if "line_type" in dataset.field_names:
+        return "Returns and credits carry their line type, not a sign: "
+    return "Correct the value: "
 
 
 def _currency_known(dataset: Dataset, role: _Role, scope: Scope) -> list[Check]:
@@ -306,7 +315,7 @@ def _dates_in_range(dataset: Dataset, role: _Role, scope: Scope) -> list[Check]:
             f"{dataset.name}_dates_in_range",
             _whole(dataset),
             _money_severity(role),
-            f"Every date in {_table(dataset)} ({', '.join(dates)}) lies between "
+            f"Every date in {_table(dataset)} ({', '.join(dates)}) lies within "
             f"{allowed}: not before gate.yml's earliest_date, not after the "
             "run date plus future_days.",
             "A date in the future or before earliest_date is a typing error "

@@ -43,6 +43,10 @@ SCORECARD = "marts.fct_partner_scorecard"
 STATEMENTS = "marts.fct_rebate_statements"
 STATEMENT_LINES = "marts.fct_rebate_statement_lines"
 
+_MODEL_CHANGED = (
+    "The dbt model no longer gives the columns publication reads: fix the "
+    "model (money stays decimal(18,2)) and rerun."
+)
 _REBUILD = (
     "Rerun the run (dbt rebuilds the marts); if it fails again, the dbt "
     "model is wrong: report it with the sample rows."
@@ -135,6 +139,7 @@ def _scorecard_suite(scope: Scope) -> Suite:
                     Column("tier", "text"),
                 ),
                 guards="the publication",
+                remedy=_MODEL_CHANGED,
             ),
             _present(SCORECARD, scope, "partner_scorecard"),
             Check(
@@ -190,6 +195,7 @@ def _statements_suite(scope: Scope) -> Suite:
                     Column("line_count", "integer"),
                 ),
                 guards="the publication",
+                remedy=_MODEL_CHANGED,
             ),
             _present(STATEMENTS, scope, "rebate_statements"),
             Check(
@@ -325,6 +331,7 @@ def _statement_lines_suite(scope: Scope) -> Suite:
                     Column("amount", "decimal", 2),
                 ),
                 guards="the publication",
+                remedy=_MODEL_CHANGED,
             ),
             Check(
                 name="rebate_statement_lines_key_unique",

@@ -62,7 +62,7 @@ def contract_column(field: ContractField) -> Column:
 
 
 def columns_check(
-    name: str, table: str, columns: Iterable[Column], *, guards: str
+    name: str, table: str, columns: Iterable[Column], *, guards: str, remedy: str
 ) -> Check:
     """Block unless ``table`` has every column, each of its expected type."""
     schema, _, table_name = table.partition(".")
@@ -80,8 +80,7 @@ def columns_check(
         Severity.BLOCK,
         f"{table} has every column {guards} reads, each of the expected type "
         f"({', '.join(f'{c.name} {c.expected}' for c in expected)}).",
-        f"Rebuild {table} (rerun the run, which recreates it), or fix the code "
-        "or migration that changed its columns; money must stay decimal.",
+        remedy,
         _columns_sql(expected),
     )
 

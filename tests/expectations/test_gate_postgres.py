@@ -75,9 +75,7 @@ def test_check_on_broken_data_should_fail(postgres_warehouse: str, name: str) ->
 def test_money_stored_as_float_should_name_column_and_types(
     postgres_warehouse: str,
 ) -> None:
-    run_postgres_sql(
-        postgres_warehouse, BREAKAGES["rebate_statements_columns_present"]
-    )
+    run_postgres_sql(postgres_warehouse, BREAKAGES["rebate_statements_columns_present"])
     report = gate(postgres_warehouse, SUITE_OF["rebate_statements_columns_present"])
 
     assert report.blocking_failures[0].sample_rows == (
