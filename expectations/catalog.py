@@ -13,9 +13,7 @@ from channelops.periods import Quarter
 from expectations.checks import Scope, Suite
 from expectations.suites import gate_suites
 
-EXAMPLE_SCOPE = Scope(
-    period=Quarter(2026, 3), currency="CNY", today=date(2026, 10, 15)
-)
+EXAMPLE_SCOPE = Scope(period=Quarter(2026, 3), currency="CNY", today=date(2026, 10, 15))
 
 _KIND_TITLES = {
     "input": "Raw input",
@@ -46,7 +44,12 @@ def _suite_section(suite: Suite) -> list[str]:
         "|---|---|---|---|",
     ]
     for check in suite.checks:
-        cells = (f"`{check.name}`", check.severity.value, check.description, check.remedy)
+        cells = (
+            f"`{check.name}`",
+            check.severity.value,
+            check.description,
+            check.remedy,
+        )
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     return lines
 
