@@ -110,7 +110,7 @@ class GateReport:
         return (
             f"{len(self.checks)} checks in {len(self.suites)} suites: "
             f"{passed} passed, {len(self.blocking_failures)} blocking "
-            f"publication, {len(self.warnings)} warnings."
+            f"publication, {len(self.warnings)} warning(s)."
         )
 
     def summary_markdown(self) -> str:

@@ -63,7 +63,7 @@ def test_summary_should_count_suites_and_show_failing_rows(tmp_path: Path) -> No
     assert summary.startswith("## Data-quality gate 2026Q3: BLOCKED\n")
     assert (
         "Run `run-7`. 3 checks in 1 suites: 1 passed, 1 blocking publication, "
-        "1 warnings."
+        "1 warning(s)."
     ) in summary
     assert "| `order_lines` | 3 | 1 | 1 | 1 |" in summary
     assert "### Blocking failures" in summary and "### Warnings" in summary
