@@ -291,7 +291,9 @@ def block_on_gate(
     logger = get_run_logger()
     if verdict is Verdict.BLOCK:
         _alert_gate(gate, period, run_id, "已阻止发布 / publication blocked", reason)
-        failing = ", ".join(c.name for c in gate.blocking_failures)
+        failing = ", ".join(c.name for c in gate.blocking_failures) or (
+            "no blocking check ran"
+        )
         raise GateBlocked(
             f"data-quality gate blocked publication for {period.label}: {failing}. "
             "No statement was published and no partner e-mail was sent; fix the "
