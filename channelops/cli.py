@@ -31,6 +31,16 @@ console = Console(soft_wrap=True)
 DEMO_LAST_QUARTER = "2026Q3"
 EXIT_FAILED = 1
 EXIT_BLOCKED = 2
+# The gate warned and no override was given: statements were not published.
+EXIT_HELD = 3
+
+OverrideOption = Annotated[
+    str | None,
+    typer.Option(
+        "--publish-despite-warnings",
+        help="Reason to publish although gate checks warned (recorded).",
+    ),
+]
 
 
 Result = TypeVar("Result")
@@ -123,6 +133,7 @@ def nightly(
     as_of: Annotated[
         str | None, typer.Option(help="Date to run for, YYYY-MM-DD (default today).")
     ] = None,
+    publish_despite_warnings: OverrideOption = None,
 ) -> None:
     """Pull, rebuild, gate and publish the scorecards of the current quarter."""
     settings = load_settings()
@@ -131,7 +142,12 @@ def nightly(
     from flows.nightly import nightly as nightly_flow
 
     day = date.fromisoformat(as_of) if as_of else None
-    summary = _run("Nightly run", lambda: nightly_flow(as_of=day))
+    summary = _run(
+        "Nightly run",
+        lambda: nightly_flow(
+            as_of=day, publish_despite_warnings=publish_despite_warnings
+        ),
+    )
     _print_summary(summary, settings)
 
 
@@ -153,6 +169,7 @@ def settle(
         bool, typer.Option(help="Compute and report; publish and send nothing.")
     ] = False,
     partner: PartnerOption = None,
+    publish_despite_warnings: OverrideOption = None,
 ) -> None:
     """Settle a quarter: statements published once and e-mailed to partners."""
     settings = load_settings()
@@ -163,10 +180,15 @@ def settle(
     summary = _run(
         "Settlement",
         lambda: quarterly_settlement(
-            period=period, dry_run=dry_run, partners=_subset(partner)
+            period=period,
+            dry_run=dry_run,
+            partners=_subset(partner),
+            publish_despite_warnings=publish_despite_warnings,
         ),
     )
     _print_summary(summary, settings)
+    if summary.held:
+        raise typer.Exit(EXIT_HELD)
 
 
 def _subset(partners: list[str] | None) -> frozenset[str] | None:
@@ -234,17 +256,27 @@ def contract() -> None:
     typer.echo(contract_markdown(), nl=False)
 
 
+@app.command("gate-checks")
+def gate_checks() -> None:
+    """Print every data-quality gate check (the list in docs/gate.md)."""
+    from expectations.catalog import catalog_markdown
+
+    typer.echo(catalog_markdown(), nl=False)
+
+
 @app.command("check-config")
 def check_config() -> None:
-    """Validate the source mappings, rebate programs and scorecard rules."""
+    """Validate the source mappings, rebate programs, scorecard and gate rules."""
     from channelops.mapping import load_mappings
     from channelops.rules import load_programs, load_scorecard
+    from expectations.config import load_gate_config
 
     settings = load_settings()
     try:
         mappings = load_mappings(settings.config_dir)
         programs = load_programs(settings.config_dir)
         load_scorecard(settings.config_dir)
+        load_gate_config(settings.config_dir)
     except ChannelopsError as error:
         console.print(f"[bold red]Invalid configuration:[/] {error}")
         raise typer.Exit(EXIT_FAILED) from None

@@ -1,11 +1,12 @@
-"""The data-quality gate: run the checks for a quarter and say whether to publish.
+"""Run the gate's suites on the warehouse and report what each check found.
 
 Runs in the pipeline after the dbt build and before anything is published,
 against the DuckDB warehouse (local) or PostgreSQL (prod), with a throwaway
-in-memory Great Expectations context. It fails closed: publication is allowed
-only when every blocking check ran and passed; a check that raised or gave no
-result counts as failed. Given ``data_docs_dir`` it also writes a GX Data Docs
-site there, but a site that cannot be built never changes the verdict.
+in-memory Great Expectations context. It fails closed: a check that raised,
+gave no result, or belongs to a suite that could not run counts as failed.
+Given ``data_docs_dir`` it also writes a GX Data Docs site there (one page
+per validation, named by the run id, so earlier runs' pages stay); a site
+that cannot be built never changes the verdict.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from great_expectations.core.expectation_validation_result import (
     ExpectationValidationResult,
 )
 from great_expectations.core.result_format import ResultFormat
+from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.data_context.abstract_data_context import (
     AbstractDataContext,
 )
@@ -34,29 +34,21 @@ from great_expectations.data_context.types.base import (
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,
 )
-from great_expectations.datasource.fluent.sql_datasource import (
-    QueryAsset,
-    SQLDatasource,
-)
+from great_expectations.datasource.fluent.sql_datasource import SQLDatasource
 from great_expectations.expectations.core.expect_table_row_count_to_be_between import (
     ExpectTableRowCountToBeBetween,
 )
+from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from expectations.checks import Batch, Check, Scope, Suite
 from expectations.gx_duckdb import enable_duckdb_persisted_connection
-from expectations.suites import (
-    DEFAULT_RATE_CEILING,
-    Batch,
-    Check,
-    Severity,
-    gate_checks,
-)
+from expectations.report import MAX_SAMPLE_ROWS, CheckResult, GateReport
+from expectations.suites import all_checks, gate_suites
 
 logger = logging.getLogger(__name__)
 
-# Enough failing rows for ops to see the pattern; Data Docs hold the rest.
-MAX_SAMPLE_ROWS = 5
 # An error longer than this is cut in the report; the log has it whole.
 MAX_ERROR_CHARS = 500
 
@@ -69,103 +61,46 @@ _NOT_EVALUATED = "not evaluated"
 # SQLAlchemy appends the statement and a help link to driver errors.
 _ERROR_NOISE = re.compile(r"\n\[SQL: .*|\(Background on this error at: [^)]*\)", re.S)
 
-
-@dataclass(frozen=True)
-class CheckResult:
-    """What one check found. ``success`` is None when it could not be evaluated."""
-
-    name: str
-    table: str
-    severity: Severity
-    success: bool | None
-    observed: str
-    sample_rows: tuple[str, ...] = ()
-    error: str | None = None
-    description: str = ""
-
-    @property
-    def status(self) -> str:
-        """``pass``, ``fail`` or ``error``."""
-        if self.success is None:
-            return "error"
-        return "pass" if self.success else "fail"
-
-
-@dataclass(frozen=True)
-class GateReport:
-    """The gate's verdict for one quarter and every check behind it."""
-
-    passed: bool
-    checks: tuple[CheckResult, ...]
-    period: str
-    data_docs_index: Path | None = None
-
-    @property
-    def blocking_failures(self) -> tuple[CheckResult, ...]:
-        """Blocking checks that failed or could not be evaluated."""
-        return tuple(
-            check
-            for check in self.checks
-            if check.severity is Severity.BLOCK and check.success is not True
-        )
-
-    @property
-    def warnings(self) -> tuple[CheckResult, ...]:
-        """Warning checks that failed or could not be evaluated."""
-        return tuple(
-            check
-            for check in self.checks
-            if check.severity is Severity.WARN and check.success is not True
-        )
-
-    def summary_markdown(self) -> str:
-        """The verdict as Markdown, for a Prefect artifact or the ops e-mail."""
-        lines = [
-            f"## Data-quality gate {self.period}: {_headline(self)}",
-            "",
-            _counts_sentence(self),
-            "",
-            "| Result | Check | Table | Severity | Observed |",
-            "| --- | --- | --- | --- | --- |",
-            *(_table_row(check) for check in self.checks),
-        ]
-        lines += _details_section("Blocking failures", self.blocking_failures)
-        lines += _details_section("Warnings", self.warnings)
-        if self.data_docs_index is not None:
-            lines += ["", f"Data Docs: `{self.data_docs_index}`"]
-        return "\n".join(lines) + "\n"
+# One GX validation per suite, batch and kind of check.
+_Group = tuple[Suite, Batch, bool, tuple[Check, ...]]
 
 
 def run_gate(
     connection_string: str,
+    scope: Scope,
     *,
-    period: str,
+    run_id: str,
     data_docs_dir: Path | None = None,
-    rate_ceiling: Decimal = DEFAULT_RATE_CEILING,
+    suites: tuple[Suite, ...] | None = None,
 ) -> GateReport:
-    """Run every gate check for ``period`` on the warehouse and return the verdict.
+    """Run the gate's suites for ``scope`` on the warehouse; return every result.
 
     ``connection_string`` is ``duckdb:///<absolute path>`` or
-    ``postgresql+psycopg2://...``. Every SQLAlchemy engine GX opened is
-    disposed before this returns, so the caller can open the DuckDB file
-    read-write straight after.
+    ``postgresql+psycopg2://...``. ``suites`` defaults to every suite of the
+    gate (``expectations.suites.gate_suites``). Every SQLAlchemy engine GX
+    opened is disposed before this returns, so the caller can open the
+    DuckDB file read-write straight after.
     """
-    checks = gate_checks(period, rate_ceiling=rate_ceiling)
+    suites = gate_suites(scope) if suites is None else suites
     backend = _warehouse_backend(connection_string)
     started = time.monotonic()
     missing = _missing_warehouse(connection_string, backend)
     if missing is not None:
-        logger.error("gate %s cannot run: %s", period, missing)
-        results = tuple(_not_evaluated(check, missing) for check in checks)
+        logger.error("gate %s cannot run: %s", scope.label, missing)
+        results = tuple(
+            _not_evaluated(suite, check, missing)
+            for suite in suites
+            for check in suite.checks
+        )
         data_docs_index = None
     else:
-        results, data_docs_index = _run_checks(
-            connection_string, backend, checks, data_docs_dir
+        results, data_docs_index = _run_suites(
+            connection_string, backend, suites, run_id, data_docs_dir
         )
     report = GateReport(
-        passed=_verdict(results),
+        period=scope.label,
+        run_id=run_id,
         checks=results,
-        period=period,
         data_docs_index=data_docs_index,
     )
     _log_report(report, backend, time.monotonic() - started)
@@ -200,20 +135,25 @@ def _missing_warehouse(connection_string: str, backend: str) -> str | None:
     )
 
 
-def _run_checks(
+def _run_suites(
     connection_string: str,
     backend: str,
-    checks: tuple[Check, ...],
+    suites: tuple[Suite, ...],
+    run_id: str,
     data_docs_dir: Path | None,
 ) -> tuple[tuple[CheckResult, ...], Path | None]:
     context = _ephemeral_context(data_docs_dir)
     datasource: SQLDatasource | None = None
     try:
         datasource = _add_datasource(context, connection_string, backend)
-        results = _validate_all(context, datasource, checks)
+        results = _validate_all(context, datasource, suites, run_id)
     except Exception as error:  # fail closed: whatever broke, nothing passed
         logger.exception("gate could not run on the %s warehouse", backend)
-        results = tuple(_not_evaluated(check, error) for check in checks)
+        results = tuple(
+            _not_evaluated(suite, check, error)
+            for suite in suites
+            for check in suite.checks
+        )
     finally:
         if datasource is not None:
             _dispose_engines(datasource)
@@ -258,47 +198,101 @@ def _add_datasource(
 
 
 def _validate_all(
-    context: AbstractDataContext, datasource: SQLDatasource, checks: tuple[Check, ...]
+    context: AbstractDataContext,
+    datasource: SQLDatasource,
+    suites: tuple[Suite, ...],
+    run_id: str,
 ) -> tuple[CheckResult, ...]:
+    absent = _absent_tables(datasource, all_checks(suites))
     by_name: dict[str, CheckResult] = {}
-    for batch, is_sql, group in _groups(checks):
-        for result in _validate_group(context, datasource, batch, is_sql, group):
+    runnable: list[_Group] = []
+    for suite, batch, is_sql, group in _groups(suites):
+        ready = []
+        for check in group:
+            if check.requires_table in absent:
+                by_name[check.name] = _not_applicable(suite, check)
+            else:
+                ready.append(check)
+        if ready:
+            runnable.append((suite, batch, is_sql, tuple(ready)))
+    gx_run_id = RunIdentifier(run_name=run_id)
+    for name, (suite, batch, is_sql, group) in zip(
+        _group_names(runnable), runnable, strict=True
+    ):
+        for result in _validate_group(
+            context, datasource, name, suite, batch, is_sql, group, gx_run_id
+        ):
             by_name[result.name] = result
-    return tuple(by_name[check.name] for check in checks)
+    return tuple(by_name[check.name] for suite in suites for check in suite.checks)
 
 
-def _groups(
-    checks: Iterable[Check],
-) -> list[tuple[Batch, bool, tuple[Check, ...]]]:
-    # One GX validation per batch and kind: SQL checks need the COMPLETE
-    # result format to return their rows, which column checks must not use
-    # (it would return every failing value).
-    grouped: dict[tuple[Batch, bool], list[Check]] = {}
-    for check in checks:
-        grouped.setdefault((check.batch, check.is_sql), []).append(check)
-    return [(batch, is_sql, tuple(group)) for (batch, is_sql), group in grouped.items()]
+def _absent_tables(datasource: SQLDatasource, checks: Iterable[Check]) -> set[str]:
+    wanted = {check.requires_table for check in checks if check.requires_table}
+    if not wanted:
+        return set()
+    inspector = inspect(datasource.get_engine())
+    absent = set()
+    for table in wanted:
+        schema, _, name = table.partition(".")
+        if not inspector.has_table(name, schema=schema):
+            absent.add(table)
+    return absent
+
+
+def _groups(suites: Iterable[Suite]) -> list[_Group]:
+    # SQL checks need the COMPLETE result format to return their rows, which
+    # column checks must not use (it would return every failing value).
+    grouped: dict[tuple[str, Batch, bool], list[Check]] = {}
+    by_name = {}
+    for suite in suites:
+        by_name[suite.name] = suite
+        for check in suite.checks:
+            key = (suite.name, check.batch, check.is_sql)
+            grouped.setdefault(key, []).append(check)
+    return [
+        (by_name[suite_name], batch, is_sql, tuple(group))
+        for (suite_name, batch, is_sql), group in grouped.items()
+    ]
+
+
+def _group_names(groups: Iterable[_Group]) -> list[str]:
+    # GX asset, suite and validation names, unique even where two batches
+    # of a suite cut the same table the same way for different alerts.
+    names: list[str] = []
+    for suite, batch, is_sql, _ in groups:
+        kind = "sql" if is_sql else "columns"
+        name = f"{suite.name}.{batch.table}.{batch.label}.{kind}"
+        taken = sum(existing.startswith(name) for existing in names)
+        names.append(f"{name}.{taken + 1}" if taken else name)
+    return names
 
 
 def _validate_group(
     context: AbstractDataContext,
     datasource: SQLDatasource,
+    name: str,
+    suite: Suite,
     batch: Batch,
     is_sql: bool,
     checks: tuple[Check, ...],
+    run_id: RunIdentifier,
 ) -> tuple[CheckResult, ...]:
-    name = f"{batch.table}.{'sql' if is_sql else 'columns'}"
     try:
-        suite_result = _run_validation(context, datasource, name, batch, is_sql, checks)
+        suite_result = _run_validation(
+            context, datasource, name, batch, is_sql, checks, run_id
+        )
     except Exception as error:  # fail closed for this group, keep the others
         logger.warning("gate checks %s could not run: %s", name, error)
-        return tuple(_not_evaluated(check, error) for check in checks)
+        return tuple(_not_evaluated(suite, check, error) for check in checks)
     by_check = {
         result.expectation_config.meta.get("check"): result
         for result in suite_result.results
         if result.expectation_config is not None
         and result.expectation_config.meta is not None
     }
-    return tuple(_check_result(check, by_check.get(check.name)) for check in checks)
+    return tuple(
+        _check_result(suite, check, by_check.get(check.name)) for check in checks
+    )
 
 
 def _run_validation(
@@ -308,24 +302,21 @@ def _run_validation(
     batch: Batch,
     is_sql: bool,
     checks: tuple[Check, ...],
+    run_id: RunIdentifier,
 ) -> ExpectationSuiteValidationResult:
-    asset = _add_asset(datasource, name, batch)
+    # A query asset even for a whole table: GX deprecated the schema_name a
+    # table asset would need (1.14), and the schema lives in the query here.
+    asset = datasource.add_query_asset(name=name, query=batch.query)
     batch_definition = asset.add_batch_definition_whole_table(name)
-    suite = context.suites.add(
+    gx_suite = context.suites.add(
         gx.ExpectationSuite(
             name=name, expectations=[check.build_expectation() for check in checks]
         )
     )
     validation = context.validation_definitions.add(
-        gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
+        gx.ValidationDefinition(name=name, data=batch_definition, suite=gx_suite)
     )
-    return validation.run(result_format=_result_format(batch, is_sql))
-
-
-def _add_asset(datasource: SQLDatasource, name: str, batch: Batch) -> QueryAsset:
-    # A query asset even for a whole table: GX deprecated the schema_name a
-    # table asset would need (1.14), and the schema lives in the query here.
-    return datasource.add_query_asset(name=name, query=batch.query)
+    return validation.run(result_format=_result_format(batch, is_sql), run_id=run_id)
 
 
 def _result_format(batch: Batch, is_sql: bool) -> dict[str, Any]:
@@ -342,36 +333,53 @@ def _result_format(batch: Batch, is_sql: bool) -> dict[str, Any]:
 
 
 def _check_result(
-    check: Check, result: ExpectationValidationResult | None
+    suite: Suite, check: Check, result: ExpectationValidationResult | None
 ) -> CheckResult:
     if result is None or result.success is None:
-        return _not_evaluated(check, "Great Expectations returned no result")
+        return _not_evaluated(suite, check, "Great Expectations returned no result")
     error = _raised(result.exception_info or {})
     if error is not None:
         logger.warning("gate check %s raised: %s", check.name, error)
-        return _not_evaluated(check, error)
+        return _not_evaluated(suite, check, error)
     details: Mapping[str, Any] = result.result or {}
     success = result.success
     return CheckResult(
         name=check.name,
+        suite=suite.name,
         table=check.table,
         severity=check.severity,
         success=success,
         observed=_observed(check, details),
-        sample_rows=() if success else _sample_rows(check, details),
         description=check.description,
+        remedy=check.remedy,
+        sample_rows=() if success else _sample_rows(check, details),
     )
 
 
-def _not_evaluated(check: Check, error: object) -> CheckResult:
+def _not_evaluated(suite: Suite, check: Check, error: object) -> CheckResult:
     return CheckResult(
         name=check.name,
+        suite=suite.name,
         table=check.table,
         severity=check.severity,
         success=None,
         observed=_NOT_EVALUATED,
-        error=_error_text(error),
         description=check.description,
+        remedy=check.remedy,
+        error=_error_text(error),
+    )
+
+
+def _not_applicable(suite: Suite, check: Check) -> CheckResult:
+    return CheckResult(
+        name=check.name,
+        suite=suite.name,
+        table=check.table,
+        severity=check.severity,
+        success=True,
+        observed=f"nothing to check: {check.requires_table} does not exist yet",
+        description=check.description,
+        remedy=check.remedy,
     )
 
 
@@ -437,11 +445,6 @@ def _render_value(value: object) -> str:
     return str(value)
 
 
-def _verdict(results: tuple[CheckResult, ...]) -> bool:
-    blocking = [result for result in results if result.severity is Severity.BLOCK]
-    return bool(blocking) and all(result.success is True for result in blocking)
-
-
 def _dispose_engines(datasource: SQLDatasource) -> None:
     # GX keeps two engines per datasource (its own and its execution
     # engine's); DuckDB refuses a new connection while either is open.
@@ -473,11 +476,13 @@ def _build_data_docs(context: AbstractDataContext, data_docs_dir: Path) -> Path 
 
 def _log_report(report: GateReport, backend: str, seconds: float) -> None:
     logger.info(
-        "gate %s on %s: %s, %d checks, %d blocking failures, %d warnings, %.1f s",
+        "gate %s on %s: %s, %d checks in %d suites, %d blocking failures, "
+        "%d warnings, %.1f s",
         report.period,
         backend,
-        "passed" if report.passed else "blocked",
+        report.headline(),
         len(report.checks),
+        len(report.suites),
         len(report.blocking_failures),
         len(report.warnings),
         seconds,
@@ -491,52 +496,3 @@ def _log_report(report: GateReport, backend: str, seconds: float) -> None:
             check.status,
             check.error or check.observed,
         )
-
-
-def _headline(report: GateReport) -> str:
-    if not report.passed:
-        return "BLOCKED"
-    if report.warnings:
-        return "PASSED with warnings"
-    return "PASSED"
-
-
-def _counts_sentence(report: GateReport) -> str:
-    passed = sum(check.success is True for check in report.checks)
-    return (
-        f"{len(report.checks)} checks: {passed} passed, "
-        f"{len(report.blocking_failures)} blocking publication, "
-        f"{len(report.warnings)} warnings."
-    )
-
-
-def _table_row(check: CheckResult) -> str:
-    cells = (
-        check.status,
-        f"`{check.name}`",
-        check.table,
-        check.severity.value,
-        check.observed,
-    )
-    return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
-
-
-def _details_section(title: str, checks: tuple[CheckResult, ...]) -> list[str]:
-    if not checks:
-        return []
-    lines = ["", f"### {title}", ""]
-    for check in checks:
-        lines.append(f"- **{check.name}** ({check.table}): {check.description}")
-        lines.append(f"  - Observed: {check.observed}")
-        if check.error is not None:
-            lines.append(f"  - Error: {check.error}")
-        lines += [f"  - Row: {_code(row)}" for row in check.sample_rows]
-    return lines
-
-
-def _code(text: str) -> str:
-    return "`" + text.replace("`", "'") + "`"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")

@@ -26,24 +26,24 @@ def nightly(
 ) -> RunSummary:
     """Score every partner for the quarter containing as_of.
 
+    Nightly runs send no statements, so gate warnings hold nothing here.
+
     Args:
         as_of: The day to run for (default today, Beijing time); the
-            scorecards cover the quarter it falls in.
-        publish_despite_warnings: Why the scorecards may be published although
-            the quality gate raised warnings (kept with the run). Blocking
-            failures always stop publication.
+            scorecards cover the quarter it falls in, up to that day.
+        publish_despite_warnings: Acknowledges the quality gate's warnings,
+            with the reason (recorded). Blocking failures always stop the run.
     """
     settings = load_settings()
-    period = Quarter.containing(as_of or today_in(settings.timezone))
+    day = as_of or today_in(settings.timezone)
+    period = Quarter.containing(day)
     summary = RunSummary("nightly", period.label, current_run_id())
-    if publish_despite_warnings is not None:
-        summary.notes.append(f"Publish despite warnings: {publish_despite_warnings}")
     with operating(summary, settings, NIGHTLY_STAGES):
         summary.pull = pull_files(summary.run_id)
         summary.transform = transform()
         summary.lineage_docs = document_lineage()
-        summary.gate = check_quality(period)
-        block_on_gate(summary.gate, period, summary.run_id)
+        summary.gate = check_quality(period, summary.run_id, as_of=day)
+        block_on_gate(summary.gate, period, summary.run_id, publish_despite_warnings)
         summary.scorecard_report, summary.scored_partners = publish_scorecards(period)
     return summary
 

@@ -47,9 +47,9 @@ def quarterly_settlement(
             whose files finance fixed. Leave empty for every partner; no
             other partner's statement or e-mail is touched.
         dry_run: Compute and report the statements; publish and send nothing.
-        publish_despite_warnings: Why publication may go ahead although the
-            quality gate raised warnings (kept with the run). Blocking
-            failures always stop publication.
+        publish_despite_warnings: The reason to publish although the quality
+            gate warned (recorded); without it, warnings hold the statements
+            and partner e-mails. Blocking failures always stop publication.
     """
     settings = load_settings()
     quarter = settlement_quarter(period, as_of, today_in(settings.timezone))
@@ -57,17 +57,18 @@ def quarterly_settlement(
         "quarterly_settlement", quarter.label, current_run_id(), dry_run
     )
     summary.partners = partners
-    if publish_despite_warnings is not None:
-        summary.notes.append(f"Publish despite warnings: {publish_despite_warnings}")
     with operating(summary, settings, SETTLEMENT_STAGES):
         summary.pull = pull_files(summary.run_id)
         summary.transform = transform()
         summary.lineage_docs = document_lineage()
-        summary.gate = check_quality(quarter)
-        block_on_gate(summary.gate, quarter, summary.run_id)
+        summary.gate = check_quality(quarter, summary.run_id)
+        summary.held = not block_on_gate(
+            summary.gate, quarter, summary.run_id, publish_despite_warnings
+        )
         summary.scorecard_report, summary.scored_partners = publish_scorecards(quarter)
-        summary.publish = publish(quarter, summary.run_id, dry_run, partners)
-        if not dry_run:
+        held_or_dry = dry_run or summary.held
+        summary.publish = publish(quarter, summary.run_id, held_or_dry, partners)
+        if not held_or_dry:
             summary.queued, summary.without_contact = queue(summary.publish, partners)
             summary.send = send(quarter, partners)
     return summary

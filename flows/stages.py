@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
 
 from channelops.errors import DeliveryIncomplete, GateBlocked
 from channelops.outbox import (
@@ -25,13 +27,17 @@ from channelops.outbox import (
     send_pending,
     smtp_config,
 )
-from channelops.periods import Quarter
+from channelops.periods import Quarter, today_in
 from channelops.publish import PublishReport, publish_statements
 from channelops.pull import PullReport, pull
 from channelops.settings import Settings, load_settings
 from channelops.transform import TransformReport, build_models, load_rules
 from channelops.warehouse import Warehouse
-from expectations.gate import GateReport, run_gate
+from expectations.checks import Scope
+from expectations.config import load_gate_config
+from expectations.gate import run_gate
+from expectations.records import override_reason, record_override, record_results
+from expectations.report import GateReport, Verdict
 from flows.retries import (
     TRANSIENT_RETRIES,
     TRANSIENT_RETRY_DELAY_SECONDS,
@@ -53,6 +59,8 @@ class RunSummary:
     pull: PullReport | None = None
     transform: TransformReport | None = None
     gate: GateReport | None = None
+    # Warnings without an override: statements computed, not published.
+    held: bool = False
     scorecard_report: Path | None = None
     scored_partners: int = 0
     publish: PublishReport | None = None
@@ -83,10 +91,15 @@ class RunSummary:
             )
         if self.gate is not None:
             out.append(
-                f"Gate: {'passed' if self.gate.passed else 'BLOCKED'}, "
+                f"Gate: {self.gate.headline()}, "
                 f"{len(self.gate.checks)} checks, "
                 f"{len(self.gate.blocking_failures)} blocking failure(s), "
                 f"{len(self.gate.warnings)} warning(s)"
+            )
+        if self.held:
+            out.append(
+                "Statements and partner e-mails HELD for the gate's warnings; "
+                "rerun with publish_despite_warnings='<reason>' to publish"
             )
         if self.scorecard_report is not None:
             out.append(f"Partners scored: {self.scored_partners}")
@@ -139,19 +152,39 @@ def transform() -> TransformReport:
 
 
 @task(name="check data quality")
-def check_quality(period: Quarter) -> GateReport:
-    """Run the gate; publication goes ahead only if it passed."""
+def check_quality(
+    period: Quarter, run_id: str, as_of: date | None = None
+) -> GateReport:
+    """Run every gate suite, keep the results, show them as a run artifact.
+
+    ``as_of`` cuts an open quarter (nightly) at that day; a settlement
+    leaves it out and checks the whole quarter.
+    """
     settings = load_settings()
+    scope = Scope(
+        period=period,
+        currency=settings.currency,
+        today=today_in(settings.timezone),
+        config=load_gate_config(settings.config_dir),
+        as_of=as_of,
+    )
     report = run_gate(
         settings.warehouse_url,
-        period=period.label,
+        scope,
+        run_id=run_id,
         data_docs_dir=settings.data_docs_dir,
     )
-    logger = get_run_logger()
-    logger.info(
+    with Warehouse(settings) as warehouse:
+        record_results(warehouse, report)
+    create_markdown_artifact(
+        key=f"gate-{period.label.lower()}",
+        markdown=report.summary_markdown(),
+        description=f"channelops data-quality gate {period.label}",
+    )
+    get_run_logger().info(
         "Gate for %s: %s; %d check(s), %d blocking failure(s), %d warning(s)",
         period.label,
-        "passed" if report.passed else "BLOCKED",
+        report.headline(),
         len(report.checks),
         len(report.blocking_failures),
         len(report.warnings),
@@ -290,18 +323,82 @@ def publish_summary(summary: RunSummary) -> None:
     )
 
 
-def block_on_gate(gate: GateReport, period: Quarter, run_id: str) -> None:
-    """Alert ops with the evidence and stop the run if the gate blocked."""
-    if gate.passed:
-        return
-    failing = ", ".join(c.name for c in gate.blocking_failures) or "no result"
+def block_on_gate(
+    gate: GateReport,
+    period: Quarter,
+    run_id: str,
+    publish_despite_warnings: str | None = None,
+) -> bool:
+    """Stop the run on a blocking failure; say whether statements may go out.
+
+    Warnings hold publication of statements and partner mail (False) unless
+    ``publish_despite_warnings`` gives a reason, which is recorded in
+    ``ops.gate_overrides``. Blocking failures cannot be overridden. Ops are
+    alerted whenever a check failed.
+    """
+    reason = override_reason(publish_despite_warnings)
+    verdict = gate.verdict(reason)
+    logger = get_run_logger()
+    if verdict is Verdict.BLOCK:
+        _alert_gate(gate, period, run_id, "已阻止发布 / publication blocked", reason)
+        failing = ", ".join(c.name for c in gate.blocking_failures) or (
+            "no blocking check ran"
+        )
+        raise GateBlocked(
+            f"data-quality gate blocked publication for {period.label}: {failing}. "
+            "No statement was published and no partner e-mail was sent; fix the "
+            "input named in the ops alert, then run again"
+            + (
+                " (warnings can be overridden, blocking checks cannot)"
+                if reason
+                else ""
+            )
+        )
+    if verdict is Verdict.HOLD:
+        _alert_gate(gate, period, run_id, "对账单暂缓发布 / statements held", None)
+        logger.warning(
+            "Gate for %s passed with %d warning(s): statements and partner mail "
+            "are held; rerun with publish_despite_warnings='<reason>' to publish",
+            period.label,
+            len(gate.warnings),
+        )
+        return False
+    if gate.warnings and reason is not None:
+        settings = load_settings()
+        with Warehouse(settings) as warehouse:
+            record_override(
+                warehouse, gate, flow=flow_run.get_flow_name() or "-", reason=reason
+            )
+        _alert_gate(
+            gate, period, run_id, "已带警告发布 / published despite warnings", reason
+        )
+    elif reason is not None:
+        logger.info(
+            "Gate for %s has no warnings; publish_despite_warnings was not needed",
+            period.label,
+        )
+    return True
+
+
+def _alert_gate(
+    gate: GateReport, period: Quarter, run_id: str, outcome: str, reason: str | None
+) -> None:
+    lines = gate.alert_lines()
+    if gate.blocking_failures:
+        lines.append(
+            "Nothing was published and no partner e-mail was sent. Fix what each "
+            "'what to do' line says, then rerun the same period."
+        )
+    elif reason is None:
+        lines.append(
+            "Statements and partner e-mails of this run are held. Fix the input, or "
+            "rerun with publish_despite_warnings='<your reason>' to publish "
+            "anyway; the reason is recorded with the settlement."
+        )
+    else:
+        lines.append(f"Published despite the warnings; recorded reason: {reason}")
     alert_ops(
-        f"[channelops] 数据质量检查未通过 {period.label}: 已阻止发布",
-        gate.summary_markdown().splitlines(),
+        f"[channelops] 数据质量检查 {period.label}: {outcome}",
+        lines,
         key=f"gate:{run_id}",
-    )
-    raise GateBlocked(
-        f"data-quality gate blocked publication for {period.label}: {failing}. "
-        "No statement was published and no partner e-mail was sent; fix the "
-        "input named in the ops alert, then run again"
     )

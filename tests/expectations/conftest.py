@@ -12,6 +12,7 @@ import pytest
 from tests.expectations.gate_warehouse import (
     GOOD_DATA_SQL,
     SCHEMA_SQL,
+    SCHEMAS,
     run_duckdb_sql,
     run_postgres_sql,
 )
@@ -45,8 +46,6 @@ def postgres_database() -> Iterator[str]:
 @pytest.fixture
 def postgres_warehouse(postgres_database: str) -> str:
     """The good quarter, freshly loaded into the session's PostgreSQL database."""
-    reset = tuple(
-        f"drop schema if exists {schema} cascade" for schema in ("raw", "ops", "marts")
-    )
+    reset = tuple(f"drop schema if exists {schema} cascade" for schema in SCHEMAS)
     run_postgres_sql(postgres_database, (*reset, *SCHEMA_SQL, *GOOD_DATA_SQL))
     return postgres_database

@@ -1,26 +1,34 @@
-"""The gate on PostgreSQL: the same checks and SQL as on DuckDB, no shim."""
+"""The gate on PostgreSQL: the same suites and SQL as on DuckDB, no shim."""
 
 from __future__ import annotations
 
 import psycopg2
 import pytest
 
-from expectations.gate import GateReport, run_gate
-from expectations.suites import Severity, gate_checks
+from expectations.checks import Severity, Suite
+from expectations.gate import run_gate
+from expectations.report import GateReport
+from expectations.suites import all_checks, gate_suites
 from tests.expectations.gate_warehouse import (
     BREAKAGES,
-    PERIOD,
     POSTGRES_URL,
     run_postgres_sql,
+    scope,
 )
+from tests.expectations.test_gate import ALSO_FAILS, SUITE_OF
 
 pytestmark = pytest.mark.postgres
 
-CHECKS = {check.name: check for check in gate_checks(PERIOD)}
+CHECKS = {check.name: check for check in all_checks(gate_suites(scope()))}
 
 
-def gate(database: str) -> GateReport:
-    return run_gate(POSTGRES_URL.format(database=database), period=PERIOD)
+def gate(database: str, *suites: Suite) -> GateReport:
+    return run_gate(
+        POSTGRES_URL.format(database=database),
+        scope(),
+        run_id="test-run",
+        suites=suites or None,
+    )
 
 
 def connections_to(database: str) -> int:
@@ -51,24 +59,28 @@ def test_gate_on_good_data_should_pass_every_check(postgres_warehouse: str) -> N
 
 
 @pytest.mark.parametrize("name", list(BREAKAGES))
-def test_check_on_broken_data_should_fail_alone(
-    postgres_warehouse: str, name: str
-) -> None:
+def test_check_on_broken_data_should_fail(postgres_warehouse: str, name: str) -> None:
     run_postgres_sql(postgres_warehouse, BREAKAGES[name])
-    report = gate(postgres_warehouse)
+    report = gate(postgres_warehouse, SUITE_OF[name])
+    result = next(check for check in report.checks if check.name == name)
 
-    assert {c.name for c in report.checks if c.success is not True} == {name}
+    assert (result.success, result.error) == (False, None)
+    assert {c.name for c in report.checks if c.success is not True} == {
+        name,
+        *ALSO_FAILS.get(name, set()),
+    }
     assert report.passed is (CHECKS[name].severity is Severity.WARN)
 
 
-def test_total_off_by_a_cent_should_show_both_amounts(postgres_warehouse: str) -> None:
-    run_postgres_sql(
-        postgres_warehouse, BREAKAGES["rebate_statements_total_matches_lines"]
-    )
-    report = gate(postgres_warehouse)
+def test_money_stored_as_float_should_name_column_and_types(
+    postgres_warehouse: str,
+) -> None:
+    run_postgres_sql(postgres_warehouse, BREAKAGES["rebate_statements_columns_present"])
+    report = gate(postgres_warehouse, SUITE_OF["rebate_statements_columns_present"])
 
     assert report.blocking_failures[0].sample_rows == (
-        "statement_key='P001-2026Q3', total_amount=36.01, lines_amount=36.00",
+        "column_name='total_amount', expected_type='decimal(*,2)', "
+        "actual_type='double precision'",
     )
 
 
@@ -76,18 +88,23 @@ def test_missing_table_should_fail_closed(postgres_warehouse: str) -> None:
     run_postgres_sql(
         postgres_warehouse, ("drop table marts.fct_rebate_statement_lines",)
     )
-    report = gate(postgres_warehouse)
+    report = gate(postgres_warehouse, SUITE_OF["statement_totals_match_lines"])
 
     failure = report.blocking_failures[0]
     assert report.passed is False
-    assert [check.name for check in report.blocking_failures] == [
-        "rebate_statements_total_matches_lines"
-    ]
+    assert failure.name == "statement_totals_match_lines"
     assert failure.success is None
     assert "fct_rebate_statement_lines" in (failure.error or "")
 
 
+def test_ledger_that_does_not_exist_yet_should_pass(postgres_warehouse: str) -> None:
+    run_postgres_sql(postgres_warehouse, ("drop table ops.statement_versions",))
+    report = gate(postgres_warehouse, SUITE_OF["statement_ledger_versions_contiguous"])
+
+    assert report.passed is True
+
+
 def test_gate_should_close_its_connections(postgres_warehouse: str) -> None:
-    gate(postgres_warehouse)
+    gate(postgres_warehouse, SUITE_OF["statement_totals_match_lines"])
 
     assert connections_to(postgres_warehouse) == 0

@@ -9,7 +9,7 @@ from great_expectations.execution_engine import sqlalchemy_execution_engine
 
 from expectations import gate, gx_duckdb
 from expectations.gate import run_gate
-from tests.expectations.gate_warehouse import PERIOD, duckdb_url
+from tests.expectations.gate_warehouse import duckdb_url, scope
 
 
 def test_enabling_twice_should_register_duckdb_once() -> None:
@@ -22,11 +22,12 @@ def test_enabling_twice_should_register_duckdb_once() -> None:
 
 
 def test_shim_should_make_gx_count_real_rows(good_duckdb_file: Path) -> None:
-    report = run_gate(duckdb_url(good_duckdb_file), period=PERIOD)
+    report = run_gate(duckdb_url(good_duckdb_file), scope(), run_id="shim")
 
     observed = {check.name: check.observed for check in report.checks}
     assert observed["order_lines_present_in_period"] == "4 rows"
     assert observed["partner_scorecard_present_in_period"] == "3 rows"
+    assert observed["partners_present"] == "3 rows"
 
 
 def test_gate_without_shim_should_fail_closed(
@@ -40,7 +41,7 @@ def test_gate_without_shim_should_fail_closed(
     )
     monkeypatch.setattr(gate, "enable_duckdb_persisted_connection", lambda: None)
 
-    report = run_gate(duckdb_url(good_duckdb_file), period=PERIOD)
+    report = run_gate(duckdb_url(good_duckdb_file), scope(), run_id="shim")
     row_count = next(
         check
         for check in report.checks
@@ -50,6 +51,7 @@ def test_gate_without_shim_should_fail_closed(
     assert report.passed is False
     assert row_count.success is None
     assert row_count.error == "list index out of range"
+    assert all(check.success is not True for check in report.checks)
 
 
 def test_renamed_gx_internals_should_stop_the_shim(

@@ -1,0 +1,370 @@
+"""One suite per published mart: scorecards, rebate statements, statement lines.
+
+Each reads the mart's rows for the quarter being settled. Scorecard checks
+are keyed on ``period`` + ``partner_id`` only, so rows of another grain
+(monthly scorecards) in the same table do not disturb them. Totals and the
+ledger are reconciled in ``expectations.suites.settlement``.
+"""
+
+from __future__ import annotations
+
+from great_expectations.expectations.core.expect_column_values_to_be_between import (
+    ExpectColumnValuesToBeBetween,
+)
+from great_expectations.expectations.core.expect_column_values_to_be_in_set import (
+    ExpectColumnValuesToBeInSet,
+)
+from great_expectations.expectations.core.expect_column_values_to_be_unique import (
+    ExpectColumnValuesToBeUnique,
+)
+from great_expectations.expectations.core.expect_column_values_to_not_be_null import (
+    ExpectColumnValuesToNotBeNull,
+)
+from great_expectations.expectations.core.expect_compound_columns_to_be_unique import (
+    ExpectCompoundColumnsToBeUnique,
+)
+from great_expectations.expectations.core.expect_table_row_count_to_be_between import (
+    ExpectTableRowCountToBeBetween,
+)
+
+from expectations.checks import (
+    Batch,
+    Check,
+    Scope,
+    Severity,
+    Suite,
+    sql_check,
+    sql_decimal,
+    sql_text,
+)
+from expectations.suites.shape import Column, columns_check
+
+SCORECARD = "marts.fct_partner_scorecard"
+STATEMENTS = "marts.fct_rebate_statements"
+STATEMENT_LINES = "marts.fct_rebate_statement_lines"
+
+_MODEL_CHANGED = (
+    "The dbt model no longer gives the columns publication reads: fix the "
+    "model (money stays decimal(18,2)) and rerun."
+)
+_REBUILD = (
+    "Rerun the run (dbt rebuilds the marts); if it fails again, the dbt "
+    "model is wrong: report it with the sample rows."
+)
+
+
+def mart_suites(scope: Scope) -> tuple[Suite, ...]:
+    """The suites of the published marts, in publication order."""
+    return (
+        _scorecard_suite(scope),
+        _statements_suite(scope),
+        _statement_lines_suite(scope),
+    )
+
+
+def _period_batch(table: str, scope: Scope, *keys: str) -> Batch:
+    return Batch(
+        table=table,
+        label="period",
+        condition=f"period = {sql_text(scope.label)}",
+        key_columns=keys,
+    )
+
+
+def _active_partners_with_sales(scope: Scope) -> str:
+    # Partners whose order lines of the quarter include a sale or a return.
+    return f"""
+    select distinct order_line.partner_id
+    from raw.order_lines as order_line
+    inner join raw.partners as partner
+        on partner.partner_id = order_line.partner_id
+    where
+        coalesce(partner.status, 'active') = 'active'
+        and order_line.line_type in ('sale', 'return')
+        and {scope.quarter.condition("order_line.order_date")}"""
+
+
+def _covers_partners(
+    name: str, table: str, scope: Scope, noun: str, alias: str
+) -> Check:
+    return sql_check(
+        name,
+        _period_batch(table, scope, "partner_id"),
+        Severity.BLOCK,
+        f"Every active partner with sales or returns dated in {scope.label} "
+        f"has a {noun} for {scope.label}.",
+        f"A partner would be left out: {_REBUILD}",
+        f"""
+select with_sales.partner_id
+from ({_active_partners_with_sales(scope)}
+) as with_sales
+left join {{batch}} as {alias}
+    on {alias}.partner_id = with_sales.partner_id
+where {alias}.partner_id is null
+order by with_sales.partner_id
+""",
+    )
+
+
+def _present(table: str, scope: Scope, noun: str) -> Check:
+    return Check(
+        name=f"{noun}_present_in_period",
+        batch=_period_batch(table, scope),
+        severity=Severity.BLOCK,
+        description=f"{table} has rows for {scope.label}.",
+        remedy=(
+            f"Nothing was built for {scope.label}: check that the period's order "
+            "lines loaded (see the order_lines suite), then rerun the run."
+        ),
+        expectation=ExpectTableRowCountToBeBetween,
+        arguments={"min_value": 1},
+    )
+
+
+def _scorecard_suite(scope: Scope) -> Suite:
+    batch = _period_batch(SCORECARD, scope, "partner_id", "period")
+    return Suite(
+        name="partner_scorecard",
+        kind="mart",
+        guards=SCORECARD,
+        checks=(
+            columns_check(
+                "partner_scorecard_columns_present",
+                SCORECARD,
+                (
+                    Column("partner_id", "text"),
+                    Column("period", "text"),
+                    Column("net_sales", "decimal", 2),
+                    Column("score", "decimal", 2),
+                    Column("tier", "text"),
+                ),
+                guards="the publication",
+                remedy=_MODEL_CHANGED,
+            ),
+            _present(SCORECARD, scope, "partner_scorecard"),
+            Check(
+                name="partner_scorecard_partner_id_not_null",
+                batch=batch,
+                severity=Severity.BLOCK,
+                description=f"Every {scope.label} scorecard names its partner.",
+                remedy=_REBUILD,
+                expectation=ExpectColumnValuesToNotBeNull,
+                arguments={"column": "partner_id"},
+            ),
+            Check(
+                name="partner_scorecard_partner_period_unique",
+                batch=batch,
+                severity=Severity.BLOCK,
+                description=(
+                    f"The {scope.label} scorecard has one row per partner "
+                    "(partner_id, period is unique)."
+                ),
+                remedy=_REBUILD,
+                expectation=ExpectCompoundColumnsToBeUnique,
+                arguments={"column_list": ["partner_id", "period"]},
+            ),
+            _covers_partners(
+                "partner_scorecard_covers_active_partners",
+                SCORECARD,
+                scope,
+                "scorecard",
+                "scorecard",
+            ),
+        ),
+    )
+
+
+def _statements_suite(scope: Scope) -> Suite:
+    batch = _period_batch(STATEMENTS, scope, "statement_key", "partner_id")
+    of_period = f"{scope.label} rebate statement"
+    return Suite(
+        name="rebate_statements",
+        kind="mart",
+        guards=STATEMENTS,
+        checks=(
+            columns_check(
+                "rebate_statements_columns_present",
+                STATEMENTS,
+                (
+                    Column("statement_key", "text"),
+                    Column("partner_id", "text"),
+                    Column("period", "text"),
+                    Column("currency", "text"),
+                    Column("net_sales", "decimal", 2),
+                    Column("total_amount", "decimal", 2),
+                    Column("line_count", "integer"),
+                ),
+                guards="the publication",
+                remedy=_MODEL_CHANGED,
+            ),
+            _present(STATEMENTS, scope, "rebate_statements"),
+            Check(
+                name="rebate_statements_statement_key_not_null",
+                batch=batch,
+                severity=Severity.BLOCK,
+                description=f"Every {of_period} has a statement_key.",
+                remedy=_REBUILD,
+                expectation=ExpectColumnValuesToNotBeNull,
+                arguments={"column": "statement_key"},
+            ),
+            Check(
+                name="rebate_statements_statement_key_unique",
+                batch=batch,
+                severity=Severity.BLOCK,
+                description=f"No two {of_period}s share a statement_key.",
+                remedy=_REBUILD,
+                expectation=ExpectColumnValuesToBeUnique,
+                arguments={"column": "statement_key"},
+            ),
+            Check(
+                name="rebate_statements_currency_known",
+                batch=batch,
+                severity=Severity.BLOCK,
+                description=(
+                    f"Every {of_period} is in the settlement currency {scope.currency}."
+                ),
+                remedy=(
+                    "Order lines of another currency reached the marts: reload "
+                    f"them converted to {scope.currency}, then rerun."
+                ),
+                expectation=ExpectColumnValuesToBeInSet,
+                arguments={"column": "currency", "value_set": [scope.currency]},
+            ),
+            _covers_partners(
+                "rebate_statements_cover_active_partners",
+                STATEMENTS,
+                scope,
+                "rebate statement",
+                "statement",
+            ),
+            _rate_within_ceiling(scope, batch),
+            _sales_jump(scope, batch),
+        ),
+    )
+
+
+def _rate_within_ceiling(scope: Scope, batch: Batch) -> Check:
+    ceiling = scope.config.rebate_rate_ceiling
+    return sql_check(
+        "rebate_statements_rate_within_ceiling",
+        batch,
+        Severity.WARN,
+        f"No {scope.label} rebate statement pays more than {ceiling:%} of its "
+        "net sales (gate.yml's rebate_rate_ceiling).",
+        "Compare the statement with its program's tiers: a wrong tier or rate "
+        "in config/programs must be fixed; a legitimate high rebate is "
+        "published with the override and a reason.",
+        f"""
+select
+    statement.statement_key,
+    statement.net_sales,
+    statement.total_amount
+from {{batch}} as statement
+cross join (
+    select {sql_decimal(ceiling, 9, 6)} as rate_ceiling
+) as gate_parameter
+where
+    statement.total_amount > 0
+    and statement.total_amount
+        > statement.net_sales * gate_parameter.rate_ceiling
+order by statement.statement_key
+""",
+    )
+
+
+def _sales_jump(scope: Scope, batch: Batch) -> Check:
+    jump = scope.config.sales_jump
+    previous = scope.period.previous().label
+    return sql_check(
+        "rebate_statements_sales_plausible",
+        batch,
+        Severity.WARN,
+        f"No partner's {scope.label} net sales exceed {jump.factor} times its "
+        f"{previous} net sales by {jump.min_increase} or more (gate.yml's "
+        "sales_jump).",
+        "Check the partner's order lines of the period for entries in the "
+        "wrong unit, currency or partner; a real jump is published with the "
+        "override and a reason.",
+        f"""
+select
+    statement.partner_id,
+    previous_statement.net_sales as previous_net_sales,
+    statement.net_sales
+from {{batch}} as statement
+inner join {STATEMENTS} as previous_statement
+    on
+        previous_statement.partner_id = statement.partner_id
+        and previous_statement.period = {sql_text(previous)}
+cross join (
+    select
+        {sql_decimal(jump.factor, 9, 6)} as jump_factor,
+        {sql_decimal(jump.min_increase, 18, 2)} as min_increase
+) as gate_parameter
+where
+    previous_statement.net_sales > 0
+    and statement.net_sales
+        > previous_statement.net_sales * gate_parameter.jump_factor
+    and statement.net_sales - previous_statement.net_sales
+        >= gate_parameter.min_increase
+order by statement.partner_id
+""",
+    )
+
+
+def _statement_lines_suite(scope: Scope) -> Suite:
+    batch = _period_batch(STATEMENT_LINES, scope, "statement_key", "line_no")
+    return Suite(
+        name="rebate_statement_lines",
+        kind="mart",
+        guards=STATEMENT_LINES,
+        checks=(
+            columns_check(
+                "rebate_statement_lines_columns_present",
+                STATEMENT_LINES,
+                (
+                    Column("statement_key", "text"),
+                    Column("period", "text"),
+                    Column("line_no", "integer"),
+                    Column("program_id", "text"),
+                    Column("basis_amount", "decimal", 2),
+                    Column("rate", "decimal", 6),
+                    Column("amount", "decimal", 2),
+                ),
+                guards="the publication",
+                remedy=_MODEL_CHANGED,
+            ),
+            Check(
+                name="rebate_statement_lines_key_unique",
+                batch=batch,
+                severity=Severity.BLOCK,
+                description=(
+                    f"No two {scope.label} statement lines share a statement_key "
+                    "and line_no."
+                ),
+                remedy=_REBUILD,
+                expectation=ExpectCompoundColumnsToBeUnique,
+                arguments={"column_list": ["statement_key", "line_no"]},
+            ),
+            Check(
+                name="rebate_statement_lines_amount_not_null",
+                batch=batch,
+                severity=Severity.BLOCK,
+                description=f"Every {scope.label} statement line has an amount.",
+                remedy=_REBUILD,
+                expectation=ExpectColumnValuesToNotBeNull,
+                arguments={"column": "amount"},
+            ),
+            Check(
+                name="rebate_statement_lines_amount_not_negative",
+                batch=batch,
+                severity=Severity.BLOCK,
+                description=f"No {scope.label} statement line pays a negative amount.",
+                remedy=(
+                    "A tier or rate below zero, or a basis sign error: fix the "
+                    "program in config/programs, then rerun."
+                ),
+                expectation=ExpectColumnValuesToBeBetween,
+                arguments={"column": "amount", "min_value": 0},
+            ),
+        ),
+    )
