@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
+from channelops.errors import ChannelopsError
 from flows.parameters import PartnerSubset, Period, backfill_quarters
 from flows.quarterly_settlement import quarterly_settlement
 from flows.stages import RunSummary
+
+
+class BackfillStopped(ChannelopsError):
+    """A quarter's statements were held, so the later quarters were not started."""
+
+    def __init__(self, message: str, settled: list[str]) -> None:
+        super().__init__(message)
+        self.settled = settled
 
 
 @flow(name="backfill")
@@ -19,8 +28,9 @@ def backfill(
     """Settle every quarter from first_period to last_period, in order.
 
     Each quarter is a settlement run of its own, shown under this run in the
-    Prefect UI. A quarter that fails stops the backfill, so no later quarter
-    is settled on top of it; fix it and start the backfill again from there.
+    Prefect UI. A quarter that fails, or whose statements the quality gate's
+    warnings hold, stops the backfill, so no later quarter is settled before
+    it; deal with that quarter, then start the backfill again after it.
 
     Args:
         first_period: The oldest quarter to settle, like 2025Q1.
@@ -36,11 +46,22 @@ def backfill(
         quarters[0],
         quarters[-1],
     )
-    summaries = []
+    summaries: list[RunSummary] = []
     for quarter in quarters:
         summary = quarterly_settlement(
             period=quarter.label, partners=partners, dry_run=dry_run
         )
+        if summary.held:
+            later = quarters[len(summaries) + 1 :]
+            raise BackfillStopped(
+                f"backfill stopped at {quarter}: the quality gate's warnings held "
+                "its statements"
+                + (f"; {later[0]}..{later[-1]} were not started" if later else "")
+                + f". Settle {quarter} with publish_despite_warnings and a reason, "
+                "or fix its input"
+                + (f", then backfill from {later[0]}" if later else ""),
+                settled=[s.period for s in summaries],
+            )
         summaries.append(summary)
         logger.info(
             "Backfill: %s settled (%d of %d)", quarter, len(summaries), len(quarters)

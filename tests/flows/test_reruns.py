@@ -22,7 +22,7 @@ from channelops.periods import Quarter
 from channelops.publish import publish_statements
 from channelops.settings import load_settings
 from channelops.warehouse import Warehouse
-from flows.backfill import backfill
+from flows.backfill import BackfillStopped, backfill
 from flows.quarterly_settlement import quarterly_settlement
 from flows.resend_statement import resend_statement
 from tests.conftest import TEST_DATA, adventureworks_drop
@@ -221,24 +221,47 @@ def test_a_resend_of_a_version_never_published_alerts_ops_with_stage_and_remedy(
     assert "What to do: Fix what the error names" in text
 
 
-def test_backfill_settles_past_quarters_oldest_first(
+def enter_an_order_twice(drop: Path, month: str) -> None:
+    """One order of ``month`` copied under a new order number: the gate warns."""
+    path = drop / SALES
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = list(reader.fieldnames or [])
+        rows = list(reader)
+    first = next(row for row in rows if row["OrderDate"][:7] == month)
+    copies = [
+        {**row, "SalesOrderNumber": "SO99998"}
+        for row in rows
+        if row["SalesOrderNumber"] == first["SalesOrderNumber"]
+    ]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows + copies)
+
+
+def test_backfill_settles_oldest_first_and_stops_at_a_held_quarter(
     home: Path, mail_server: Path
 ) -> None:
     months = ("2019-04", "2019-05", "2019-06", "2019-07", "2019-08", "2019-09")
     [partner] = resellers_with_several_sales(home / "inbox", 1, months)
+    enter_an_order_twice(home / "inbox", "2019-08")
 
-    summaries = backfill(
-        first_period="2019Q2", last_period="2019Q3", partners=frozenset({partner})
-    )
+    with pytest.raises(BackfillStopped) as stopped:
+        backfill(
+            first_period="2019Q2",
+            last_period="2019Q4",
+            partners=frozenset({partner}),
+        )
 
-    assert [s.period for s in summaries] == ["2019Q2", "2019Q3"]
+    assert stopped.value.settled == ["2019Q2"]
+    assert "stopped at 2019Q3" in str(stopped.value)
+    assert "2019Q4..2019Q4 were not started" in str(stopped.value)
     with Warehouse(load_settings()) as warehouse:
         published = warehouse.query(
-            "select period, partner_id, published_at from ops.statement_versions "
+            "select period, partner_id from ops.statement_versions "
             "where period in ('2019Q2', '2019Q3') order by published_at"
         )
-    assert [(period, who) for period, who, _ in published] == [
-        ("2019Q2", partner),
-        ("2019Q3", partner),
-    ]
-    assert recipients(mail_server) == [reseller_address(partner)] * 2
+    assert published == [("2019Q2", partner)]
+    partner_mail = [a for a in recipients(mail_server) if "resellers" in a]
+    assert partner_mail == [reseller_address(partner)]
