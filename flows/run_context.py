@@ -44,6 +44,8 @@ SETTLEMENT_STAGES: Stages = (
     ("publish", "publish statements"),
     ("send", "queue and send statement e-mails"),
 )
+# What a run that never got the warehouse lock was doing.
+WAITING_STAGE = "wait for the warehouse"
 RESEND_STAGES: Stages = (
     ("resend", "queue the resend"),
     ("send", "send statement e-mails"),
@@ -81,13 +83,16 @@ def operating(
         ),
         " as a dry run (nothing published or sent)" if summary.dry_run else "",
     )
+    locked = False
     try:
         with warehouse_lock(settings, holder=holder):
+            locked = True
             yield
     except GateBlocked:
         raise
     except Exception as error:
-        _alert_failure(summary, stages, error)
+        stage = failed_stage(summary, stages) if locked else WAITING_STAGE
+        _alert_failure(summary, stage, error)
         raise
     finally:
         _leave_artifacts(summary, settings)
@@ -127,8 +132,7 @@ def advice(error: BaseException) -> str:
     )
 
 
-def _alert_failure(summary: RunSummary, stages: Stages, error: BaseException) -> None:
-    stage = failed_stage(summary, stages)
+def _alert_failure(summary: RunSummary, stage: str, error: BaseException) -> None:
     get_run_logger().error(
         "%s %s failed in stage %r: %s", summary.flow, summary.period, stage, error
     )
