@@ -47,6 +47,10 @@ class StatementLine:
     rate: Decimal
     amount: Decimal
     source_line_count: int
+    # What the partner needs to check the amount: accumulation, what was
+    # entitled and carried, and the order lines behind it (drill-down).
+    explanation: str = ""
+    source_line_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
