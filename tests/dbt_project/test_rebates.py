@@ -9,6 +9,7 @@ forward, a minimum payout, scope and approved adjustments.
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -16,10 +17,14 @@ from decimal import Decimal
 
 import psycopg2
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from channelops.settings import DEFAULT_CONFIG_DIR, Settings
 from channelops.transform import build_models, load_rules
 from channelops.warehouse import Warehouse
+from tests.dbt_project import rebate_reference as reference
+from tests.dbt_project.rebate_reference import Tier
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
 
@@ -230,3 +235,232 @@ def test_each_line_names_its_source_lines_for_drill_down(settled: Settings) -> N
     assert ("P1-2026Q1-golden", "L2") not in rows
     assert ("P1-2026Q3-golden", "L4") in rows
     assert all(order_line != "L5" for _, order_line in rows)
+
+
+# Property tests: the compiled models run on examples hypothesis draws, on
+# the same engine, against the independent reference in rebate_reference.
+
+MONEY = st.decimals(min_value=0, max_value=2_000_000, places=2)
+RATE = st.decimals(min_value=0, max_value=Decimal("0.2"), places=4)
+
+
+@st.composite
+def tier_tables(draw: st.DrawFn, *, rising: bool = False) -> list[Tier]:
+    """1-4 tiers from 0 with an open top tier."""
+    cuts = sorted(
+        draw(
+            st.sets(st.decimals(min_value=1, max_value=1_000_000, places=2), max_size=3)
+        )
+    )
+    rates = draw(st.lists(RATE, min_size=len(cuts) + 1, max_size=len(cuts) + 1))
+    if rising:
+        rates = sorted(rates)
+    lowers = [Decimal("0"), *cuts]
+    uppers: list[Decimal | None] = [*cuts, None]
+    return [Tier(lo, up, r) for lo, up, r in zip(lowers, uppers, rates, strict=True)]
+
+
+class CompiledModels:
+    """The entitlement and settlement models' compiled SQL, fed example tables."""
+
+    def __init__(self, settings: Settings) -> None:
+        compiled = (
+            settings.dbt_work_dir
+            / "target"
+            / "compiled"
+            / "channelops"
+            / "models"
+            / "intermediate"
+            / "rebates"
+        )
+        relation = r'(?:"[^"]+"\.)?"(?:intermediate|staging)"\."{name}"'
+        entitlements = (compiled / "int_rebates__entitlements.sql").read_text()
+        for name, table in (
+            ("int_rebates__program_basis", "issue3_basis"),
+            ("stg_rules__rebate_programs", "issue3_programs"),
+            ("stg_rules__rebate_tiers", "issue3_tiers"),
+        ):
+            entitlements = re.sub(relation.format(name=name), table, entitlements)
+        settlements = (compiled / "int_rebates__settlements.sql").read_text()
+        self.entitlements = entitlements
+        self.settlements = re.sub(
+            relation.format(name="int_rebates__entitlements"),
+            lambda _: f"({entitlements}) as issue3_entitlements",
+            settlements,
+        )
+
+    def run(
+        self,
+        warehouse: Warehouse,
+        sql: str,
+        bases: list[tuple[str, int, int, Decimal]],
+        tiers: list[Tier],
+        *,
+        banding: str,
+        bounds: str = "lower_inclusive",
+        minimum: Decimal = Decimal("0"),
+    ) -> list[dict[str, object]]:
+        """``sql`` over (partner, quarter, accumulation, cumulative basis) rows."""
+        for statement in (
+            "delete from issue3_basis",
+            "delete from issue3_programs",
+            "delete from issue3_tiers",
+        ):
+            warehouse.execute(statement)
+        warehouse.execute(
+            "insert into issue3_programs values ('p', 'net_sales', 'volume', ?, ?, "
+            "null, null, ?)",
+            (banding, bounds, minimum),
+        )
+        for number, tier in enumerate(tiers, start=1):
+            warehouse.execute(
+                "insert into issue3_tiers values ('p', ?, ?, ?, ?, ?, ?)",
+                (number, f"t{number}", tier.lower, tier.upper, tier.rate, Decimal(0)),
+            )
+        for partner, quarter, accumulation, amount in bases:
+            warehouse.execute(
+                "insert into issue3_basis values ('p', ?, 'Q', ?, ?, true, 0, 0, 0, ?, 0, "
+                "0, 0, 0, 0)",
+                (partner, quarter, accumulation, amount),
+            )
+        return warehouse.query_dicts(
+            f"select * from ({sql}) as result order by partner_id, quarter_index"
+        )
+
+
+EXAMPLE_TABLES = (
+    """create temporary table issue3_programs (
+        program_id varchar, basis varchar, measure varchar, banding varchar,
+        bounds varchar, min_collection_ratio decimal(9,6),
+        cap_amount decimal(18,2), minimum_payout decimal(18,2))""",
+    """create temporary table issue3_tiers (
+        program_id varchar, tier_no integer, tier_name varchar,
+        lower_bound decimal(18,3), upper_bound decimal(18,3),
+        rate decimal(18,6), fixed_amount decimal(18,2))""",
+    """create temporary table issue3_basis (
+        program_id varchar, partner_id varchar, period varchar,
+        quarter_index integer,
+        accumulation_index integer, is_effective boolean,
+        source_line_count integer, basis_amount decimal(18,2),
+        basis_quantity decimal(18,3), cumulative_amount decimal(18,2),
+        cumulative_quantity decimal(18,3), cumulative_invoiced decimal(18,2),
+        cumulative_collected decimal(18,2), prior_year_amount decimal(18,2),
+        prior_year_quantity decimal(18,3))""",
+)
+
+
+@pytest.fixture(scope="module")
+def examples(settled: Settings) -> Iterator[tuple[Warehouse, CompiledModels]]:
+    """A connection with empty example tables and the compiled models."""
+    with Warehouse(settled) as warehouse:
+        for statement in EXAMPLE_TABLES:
+            warehouse.execute(statement)
+        yield warehouse, CompiledModels(settled)
+
+
+PROPERTY_SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@PROPERTY_SETTINGS
+@given(
+    tiers=tier_tables(),
+    bases=st.lists(MONEY, min_size=1, max_size=4),
+    banding=st.sampled_from(["retroactive", "incremental"]),
+    bounds=st.sampled_from(["lower_inclusive", "upper_inclusive"]),
+)
+def test_the_models_agree_with_the_reference_to_the_fen(
+    examples: tuple[Warehouse, CompiledModels],
+    tiers: list[Tier],
+    bases: list[Decimal],
+    banding: str,
+    bounds: str,
+) -> None:
+    warehouse, models = examples
+    rows = [(f"x{n}", 1, 1, amount) for n, amount in enumerate(bases)]
+
+    found = models.run(
+        warehouse, models.entitlements, rows, tiers, banding=banding, bounds=bounds
+    )
+
+    assert [row["entitlement_amount"] for row in found] == [
+        reference.entitlement(amount, tiers, banding, bounds) for amount in bases
+    ]
+
+
+@PROPERTY_SETTINGS
+@given(tiers=tier_tables(rising=True), basis=MONEY)
+def test_incremental_never_exceeds_retroactive_for_rising_rates(
+    examples: tuple[Warehouse, CompiledModels], tiers: list[Tier], basis: Decimal
+) -> None:
+    warehouse, models = examples
+    rows = [("x", 1, 1, basis)]
+
+    [retroactive] = models.run(
+        warehouse, models.entitlements, rows, tiers, banding="retroactive"
+    )
+    [incremental] = models.run(
+        warehouse, models.entitlements, rows, tiers, banding="incremental"
+    )
+
+    assert incremental["entitlement_amount"] <= retroactive["entitlement_amount"]
+
+
+@PROPERTY_SETTINGS
+@given(
+    tiers=tier_tables(),
+    quarters=st.lists(
+        st.decimals(min_value=-200_000, max_value=1_000_000, places=2),
+        min_size=4,
+        max_size=4,
+    ),
+    banding=st.sampled_from(["retroactive", "incremental"]),
+    minimum=st.sampled_from([Decimal("0"), Decimal("500.00")]),
+)
+def test_a_year_settled_quarterly_pays_what_settling_it_once_pays(
+    examples: tuple[Warehouse, CompiledModels],
+    tiers: list[Tier],
+    quarters: list[Decimal],
+    banding: str,
+    minimum: Decimal,
+) -> None:
+    warehouse, models = examples
+    cumulative = [sum(quarters[: n + 1], Decimal("0")) for n in range(4)]
+    quarterly = [("q", n, 0, amount) for n, amount in enumerate(cumulative)]
+
+    settled_quarterly = models.run(
+        warehouse,
+        models.settlements,
+        quarterly,
+        tiers,
+        banding=banding,
+        minimum=minimum,
+    )
+    [settled_once] = models.run(
+        warehouse,
+        models.settlements,
+        [("y", 0, 0, cumulative[-1])],
+        tiers,
+        banding=banding,
+        minimum=minimum,
+    )
+
+    paid = sum((Decimal(str(r["amount"])) for r in settled_quarterly), Decimal("0"))
+    left = settled_quarterly[-1]["carried_out_amount"]
+    assert paid + left == settled_once["amount"] + settled_once["carried_out_amount"]
+    movements = [
+        reference.entitlement(amount, tiers, banding, "lower_inclusive")
+        for amount in cumulative
+    ]
+    expected = reference.settle(
+        [b - a for a, b in zip([Decimal("0"), *movements], movements, strict=False)],
+        minimum,
+    )
+    assert [
+        (r["carried_in_amount"], r["amount"], r["carried_out_amount"])
+        for r in settled_quarterly
+    ] == expected
