@@ -319,8 +319,8 @@ class CompiledModels:
             )
         for partner, quarter, accumulation, amount in bases:
             warehouse.execute(
-                "insert into issue3_basis values ('p', ?, 'Q', ?, ?, true, 0, 0, 0, ?, 0, "
-                "0, 0, 0, 0)",
+                "insert into issue3_basis values "
+                "('p', ?, 'Q', ?, ?, true, 0, 0, 0, ?, 0, 0, 0, 0, 0)",
                 (partner, quarter, accumulation, amount),
             )
         return warehouse.query_dicts(
