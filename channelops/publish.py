@@ -348,7 +348,7 @@ def publish_statements(
         settlements = _only_partners(settlements, partners, period)
     for settlement in settlements:
         key = settlement["statement_key"]
-        digest = content_hash(settlement)
+        digest = settlement_hash(settlement)
         earlier = history.get(key)
         if earlier is not None and earlier.settlement_hash == digest:
             published.append(_unchanged(earlier))
@@ -423,6 +423,15 @@ class SettlementRecord:
             self.code_version,
             f"corrects v{earlier.version}: {reason}",
         )
+
+
+def settlement_hash(document: dict[str, Any]) -> str:
+    """The hash of what a statement settles: everything but the scorecard.
+
+    A scorecard ranks a partner among the others, so one partner's corrected
+    sales move everyone's rank; that alone is not a new settlement.
+    """
+    return content_hash({k: v for k, v in document.items() if k != "scorecard"})
 
 
 def _program_versions(document: dict[str, Any]) -> str:
