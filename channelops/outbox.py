@@ -97,6 +97,7 @@ def line_explanation(line: dict[str, Any], language: Language) -> str:
     if language == "zh-CN":
         parts = [
             f"累计期：{'全年' if line.get('accumulation') == 'year' else '本季'}",
+            f"累计基数 {get('measured_basis')}",
             f"累计应得 {get('entitlement_amount')}",
             f"此前已计 {get('previously_entitled_amount')}",
             f"结转入 {get('carried_in_amount')}",
@@ -110,6 +111,7 @@ def line_explanation(line: dict[str, Any], language: Language) -> str:
     else:
         parts = [
             f"accumulation: {get('accumulation')}",
+            f"accumulated basis {get('measured_basis')}",
             f"entitled so far {get('entitlement_amount')}",
             f"entitled before {get('previously_entitled_amount')}",
             f"carried in {get('carried_in_amount')}",
@@ -450,6 +452,7 @@ def statement_from_document(
                 source_line_count=line["source_line_count"],
                 explanation=line_explanation(line, language),
                 source_line_ids=tuple(line.get("source_line_ids", ())),
+                rate_is_per_unit=line.get("basis") == "quantity",
             )
             for line in document["lines"]
         ),

@@ -51,6 +51,8 @@ class StatementLine:
     # entitled and carried, and the order lines behind it (drill-down).
     explanation: str = ""
     source_line_ids: tuple[str, ...] = ()
+    # On a quantity basis the rate is an amount per unit, not a percentage.
+    rate_is_per_unit: bool = False
 
 
 @dataclass(frozen=True)

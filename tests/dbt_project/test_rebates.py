@@ -9,6 +9,7 @@ forward, a minimum payout, scope and approved adjustments.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import uuid
@@ -150,6 +151,35 @@ def lines(settings: Settings) -> dict[tuple[str, str, str], tuple[Decimal, ...]]
             "from marts.fct_rebate_statement_lines"
         )
     return {(p, q, g): tuple(money) for p, q, g, *money in rows}
+
+
+GOLDEN_UNIT_TESTS = {
+    "retroactive_tiers_apply_the_reached_rate_to_the_whole_basis",
+    "upper_inclusive_bounds_put_a_boundary_amount_in_the_lower_tier",
+    "incremental_tiers_apply_each_rate_to_its_own_slice",
+    "per_unit_amounts_apply_to_the_units_of_each_band",
+    "the_same_tiers_pay_differently_under_the_two_conventions",
+    "a_single_target_pays_its_fixed_amount_once_reached",
+    "growth_pays_on_the_increase_over_the_same_period_last_year",
+    "eligibility_and_cap_limit_the_entitlement",
+    "a_balance_below_the_minimum_or_negative_is_carried_not_paid",
+    "only_approved_adjustments_reach_the_statement",
+}
+
+
+def test_the_golden_numbers_passed_as_dbt_unit_tests_on_this_engine(
+    settled: Settings,
+) -> None:
+    results = json.loads(
+        (settled.dbt_work_dir / "target" / "run_results.json").read_text("utf-8")
+    )["results"]
+    passed = {
+        r["unique_id"].rsplit(".", 1)[-1]
+        for r in results
+        if r["unique_id"].startswith("unit_test.") and r["status"] == "pass"
+    }
+
+    assert passed >= GOLDEN_UNIT_TESTS
 
 
 def test_golden_bands_pay_the_reached_rate_on_the_scoped_sales(
