@@ -397,7 +397,8 @@ class SettlementRecord:
     code_version: str
     reason: str = "first settlement of the period"
     document: dict[str, Any] | None = None
-    settled_lines: tuple[tuple[str, Decimal], ...] = ()
+    # (statement line key, program id, amount published so far) per line.
+    settled_lines: tuple[tuple[str, str, Decimal], ...] = ()
     content_hash: str = ""
     total_amount: Decimal = ZERO
 
@@ -465,15 +466,15 @@ def _settlement_history(
             row["code_version"],
             row["reason"],
         )
-    settled: dict[str, list[tuple[str, Decimal]]] = {}
-    for key, line_key, amount in warehouse.query(
-        "select statement_key, statement_line_key, sum(amount) "
+    settled: dict[str, list[tuple[str, str, Decimal]]] = {}
+    for key, line_key, program_id, amount in warehouse.query(
+        "select statement_key, statement_line_key, max(program_id), sum(amount) "
         "from ops.settlement_ledger where period = ? "
         "group by statement_key, statement_line_key "
         "order by statement_key, statement_line_key",
         (period.label,),
     ):
-        settled.setdefault(key, []).append((line_key, amount))
+        settled.setdefault(key, []).append((line_key, program_id, amount))
     files = {
         key: (version, path, digest, total)
         for key, version, path, digest, total in warehouse.query(
@@ -520,16 +521,16 @@ def _delta_document(
     settlement: dict[str, Any], earlier: SettlementRecord, record: SettlementRecord
 ) -> dict[str, Any]:
     """The settlement as deltas against everything published before it."""
-    settled = dict(earlier.settled_lines)
+    settled = {key: amount for key, _, amount in earlier.settled_lines}
     current = {line["statement_line_key"]: line for line in settlement["lines"]}
     lines = []
     for line in settlement["lines"]:
         before = settled.get(line["statement_line_key"], ZERO)
         if line["amount"] != before:
             lines.append(_delta_line(line, before))
-    for line_key, before in earlier.settled_lines:
+    for line_key, program_id, before in earlier.settled_lines:
         if line_key not in current and before != 0:
-            lines.append(_withdrawn_line(line_key, before))
+            lines.append(_withdrawn_line(line_key, program_id, before))
     for line_no, line in enumerate(lines, start=1):
         line["line_no"] = line_no
     return {
@@ -552,13 +553,13 @@ def _delta_line(line: dict[str, Any], before: Decimal) -> dict[str, Any]:
     }
 
 
-def _withdrawn_line(line_key: str, before: Decimal) -> dict[str, Any]:
+def _withdrawn_line(line_key: str, program_id: str, before: Decimal) -> dict[str, Any]:
     """A line published before that the settlement no longer has."""
     return {
         "statement_line_key": line_key,
         "line_kind": "withdrawn",
-        "program_id": line_key.rsplit("-", 1)[-1],
-        "program_name": line_key,
+        "program_id": program_id,
+        "program_name": program_id,
         "program_version": 0,
         "calculation": "withdrawn",
         "basis_amount": ZERO,
