@@ -21,6 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from channelops.periods import Quarter
+from channelops.publish import publish_statements
 from channelops.settings import DEFAULT_CONFIG_DIR, Settings
 from channelops.transform import build_models, load_rules
 from channelops.warehouse import Warehouse
@@ -265,6 +267,40 @@ def test_each_line_names_its_source_lines_for_drill_down(settled: Settings) -> N
     assert ("P1-2026Q1-golden", "L2") not in rows
     assert ("P1-2026Q3-golden", "L4") in rows
     assert all(order_line != "L5" for _, order_line in rows)
+
+
+def test_publishing_records_the_ledger_and_a_rerun_publishes_nothing(
+    settled: Settings,
+) -> None:
+    with Warehouse(settled) as warehouse:
+        first = publish_statements(
+            settled, warehouse, Quarter.parse("2026Q2"), run_id="first"
+        )
+        again = publish_statements(
+            settled, warehouse, Quarter.parse("2026Q2"), run_id="again"
+        )
+        movements = warehouse.query(
+            "select statement_key, sum(amount) from ops.settlement_ledger "
+            "group by statement_key order by statement_key"
+        )
+        recorded = warehouse.query(
+            "select statement_key, program_versions, reason "
+            "from ops.settlement_versions order by statement_key"
+        )
+
+    assert [(s.statement_key, s.version) for s in first.new_versions] == [
+        ("P1-2026Q2", 1),
+        ("P2-2026Q2", 1),
+    ]
+    assert again.new_versions == ()
+    assert movements == [
+        ("P1-2026Q2", Decimal("1848.00")),
+        ("P2-2026Q2", Decimal("6.40")),
+    ]
+    assert recorded == [
+        ("P1-2026Q2", "annual v3, golden v1", "first settlement of the period"),
+        ("P2-2026Q2", "annual v3, golden v1", "first settlement of the period"),
+    ]
 
 
 # Property tests: the compiled models run on examples hypothesis draws, on
