@@ -93,20 +93,20 @@ def test_statement_without_contact_name_should_greet_the_partner() -> None:
     assert message.text.startswith("尊敬的合作伙伴：")
 
 
-def test_second_version_should_say_it_replaces_the_earlier_one() -> None:
+def test_second_version_should_say_it_corrects_the_earlier_one_with_deltas() -> None:
     subject, html, text = render_zh(version=2)
     _, _, en_text = render_en(version=2)
 
     assert subject.endswith("(v2)")
-    assert "本结算单（v2）替代此前发送的版本" in html
-    assert "本结算单（v2）替代此前发送的版本" in text
-    assert "replaces the version sent earlier" in en_text
+    assert "本结算单（v2）更正此前发送的版本：以下只列出变动的差额" in html
+    assert "本结算单（v2）更正此前发送的版本：以下只列出变动的差额" in text
+    assert "corrects the version sent earlier: it lists only what changed" in en_text
 
 
 def test_first_version_should_not_mention_a_replacement() -> None:
     _, html, text = render_zh()
 
-    assert "替代" not in html and "替代" not in text
+    assert "更正" not in html and "更正" not in text
 
 
 def test_scorecard_should_show_band_and_weights_but_not_the_field_size() -> None:
