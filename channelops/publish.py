@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from channelops import __version__
 from channelops.errors import ChannelopsError
 from channelops.periods import Quarter
+from channelops.rules.scorecard import MetricName
 from channelops.settings import Settings
 from channelops.warehouse import Warehouse
 
@@ -164,14 +165,8 @@ def build_statement_documents(
     return documents
 
 
-SCORECARD_METRICS = (
-    "net_sales",
-    "sales_growth_qoq",
-    "collection_ratio",
-    "return_rate",
-    "sla_breach_rate",
-    "activity_count",
-)
+# Every metric a scorecard rule may name is a column of the scorecard mart.
+SCORECARD_METRICS = get_args(MetricName)
 
 
 def _scorecards(warehouse: Warehouse, period: Quarter) -> dict[str, dict[str, Any]]:

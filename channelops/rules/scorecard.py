@@ -129,8 +129,12 @@ class WarningRules(_Strict):
     satisfaction_drop: Annotated[Decimal, Field(gt=0, le=4)] = Decimal("0.5")
     # Complaints answered late in the period.
     sla_breaches: Annotated[int, Field(ge=1)] = 1
-    # Activities this share below the previous period.
+    # Activities this share below the previous period, when that period
+    # had at least min_previous_activities.
     engagement_drop: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("0.5")
+    min_previous_activities: Annotated[int, Field(ge=1)] = 2
+    # Ops are e-mailed warnings of this level and above.
+    alert_level: Literal["low", "medium", "high"] = "medium"
 
     @model_validator(mode="after")
     def _levels_rise(self) -> WarningRules:
@@ -355,7 +359,9 @@ create table config.warning_settings (
     collection_ratio_drop decimal(9,4) not null,
     satisfaction_drop decimal(9,4) not null,
     sla_breaches integer not null,
-    engagement_drop decimal(9,4) not null
+    engagement_drop decimal(9,4) not null,
+    min_previous_activities integer not null,
+    alert_level varchar not null
 )
 """
 SLA_PROGRAMS_DDL = """
@@ -479,6 +485,10 @@ def _warnings_table(scorecard: ScorecardRules) -> pa.Table:
             "satisfaction_drop": pa.array([rules.satisfaction_drop], ratio),
             "sla_breaches": pa.array([rules.sla_breaches], pa.int32()),
             "engagement_drop": pa.array([rules.engagement_drop], ratio),
+            "min_previous_activities": pa.array(
+                [rules.min_previous_activities], pa.int32()
+            ),
+            "alert_level": [rules.alert_level],
         }
     )
 
