@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from channelops.periods import Quarter
 from channelops.warehouse import Warehouse
@@ -195,8 +196,12 @@ class WarningReport:
         return lines
 
 
-def new_warnings(warehouse: Warehouse, period: Quarter) -> WarningReport:
-    """The quarter's warnings and SLA breaches that ops were not mailed yet."""
+def new_warnings(warehouse: Warehouse, period: Quarter, timezone: str) -> WarningReport:
+    """The quarter's warnings and SLA breaches that ops were not mailed yet.
+
+    ``timezone`` is the operators': the quarter's complaints are those opened
+    in it there, and their times are shown there.
+    """
     warehouse.execute(ALERTS_DDL)
     alerted = {
         row[0]
@@ -205,14 +210,13 @@ def new_warnings(warehouse: Warehouse, period: Quarter) -> WarningReport:
             (period.label,),
         )
     }
-    (alert_level,) = warehouse.query("select alert_level from config.warning_settings")[
-        0
-    ]
+    ((alert_level,),) = warehouse.query(
+        "select alert_level from config.warning_settings"
+    )
     report = WarningReport(period.label, alert_level)
     report.warnings = _partner_warnings(warehouse, period, alert_level, alerted)
-    report.breaches = [
-        b for b in _sla_breaches(warehouse, period) if b.alert_key not in alerted
-    ]
+    breaches = _sla_breaches(warehouse, period, ZoneInfo(timezone))
+    report.breaches = [b for b in breaches if b.alert_key not in alerted]
     return report
 
 
@@ -283,7 +287,9 @@ def _reason(
     )
 
 
-def _sla_breaches(warehouse: Warehouse, period: Quarter) -> Iterable[SlaBreach]:
+def _sla_breaches(
+    warehouse: Warehouse, period: Quarter, zone: ZoneInfo
+) -> Iterable[SlaBreach]:
     rows = warehouse.query_dicts(
         "select sla.feedback_id, sla.partner_id, partner.partner_name, "
         "sla.sla_program, sla.sla_clock, sla.response_hours, sla.elapsed_hours, "
@@ -293,8 +299,8 @@ def _sla_breaches(warehouse: Warehouse, period: Quarter) -> Iterable[SlaBreach]:
         "where sla.is_breached and sla.created_at >= ? "
         "and sla.created_at < ? order by sla.created_at, sla.feedback_id",
         (
-            datetime.combine(period.first_day, time()),
-            datetime.combine(period.next().first_day, time()),
+            _utc(datetime.combine(period.first_day, time(), zone)),
+            _utc(datetime.combine(period.next().first_day, time(), zone)),
         ),
     )
     for row in rows:
@@ -307,8 +313,12 @@ def _sla_breaches(warehouse: Warehouse, period: Quarter) -> Iterable[SlaBreach]:
             response_hours=Decimal(row["response_hours"]),
             elapsed_hours=Decimal(row["elapsed_hours"]),
             is_unanswered=bool(row["is_unanswered"]),
-            created_at=row["created_at"],
+            created_at=row["created_at"].replace(tzinfo=UTC).astimezone(zone),
         )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _decimal(value: Any) -> Decimal | None:

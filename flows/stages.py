@@ -235,7 +235,7 @@ def alert_new_warnings(period: Quarter, run_id: str) -> WarningReport:
     settings = load_settings()
     logger = get_run_logger()
     with Warehouse(settings) as warehouse:
-        report = new_warnings(warehouse, period)
+        report = new_warnings(warehouse, period, settings.timezone)
         if report.is_empty:
             logger.info("No new warnings or SLA breaches for %s", period.label)
             return report

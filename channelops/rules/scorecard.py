@@ -10,10 +10,11 @@ warehouse's ``config`` schema, where the dbt models read them.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -207,6 +208,8 @@ class WorkingHours(_Strict):
 
 class WorkingCalendar(_Strict):
     calendar: Identifier
+    # The working hours are local time here; the warehouse keeps UTC.
+    timezone: str = "Asia/Shanghai"
     working_days: Annotated[list[Weekday], Field(min_length=1)]
     working_hours: WorkingHours
     # Public holidays off work, and weekend days worked instead (调休).
@@ -215,8 +218,20 @@ class WorkingCalendar(_Strict):
     first_day: date = CALENDAR_FIRST_DAY
     last_day: date = CALENDAR_LAST_DAY
 
+    @model_validator(mode="after")
+    def _timezone_is_known(self) -> WorkingCalendar:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"timezone: {self.timezone!r} is not an IANA time zone "
+                "such as 'Asia/Shanghai'"
+            ) from None
+        return self
+
     def working_spans(self) -> list[tuple[date, datetime, datetime]]:
-        """Each working day with the start and end of its working hours."""
+        """Each working day with its working hours' start and end in UTC."""
+        zone = ZoneInfo(self.timezone)
         holidays = set(self.holidays)
         extra = set(self.working_weekends)
         spans = []
@@ -227,13 +242,9 @@ class WorkingCalendar(_Strict):
                 day not in holidays
             )
             if is_working:
-                spans.append(
-                    (
-                        day,
-                        datetime.combine(day, self.working_hours.start),
-                        datetime.combine(day, self.working_hours.end),
-                    )
-                )
+                start = datetime.combine(day, self.working_hours.start, zone)
+                end = datetime.combine(day, self.working_hours.end, zone)
+                spans.append((day, _utc(start), _utc(end)))
             day += timedelta(days=1)
         return spans
 
@@ -283,6 +294,12 @@ class SlaRules(_Strict):
 
 
 ScorecardRules.model_rebuild()
+
+
+def _utc(moment: datetime) -> datetime:
+    """A zoned time as the naive UTC time the warehouse stores."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
 
 # Without sla.yml every complaint has 24 calendar hours for a first reply.
 DEFAULT_SLA = SlaRules(

@@ -2,7 +2,9 @@
 -- the first-response time on that program's clock (calendar hours, or only
 -- the working hours of its calendar) and whether the reply came too late.
 -- A complaint still unanswered is timed up to the last moment in the
--- feedback data, so it breaches once its time is up.
+-- feedback data, so it breaches once its time is up. Times are UTC, as the
+-- pull stores them; the working hours come converted from their calendar's
+-- time zone (channelops.rules.scorecard).
 
 with
 
@@ -86,10 +88,8 @@ business_time as (
     inner join working_hours
         on
             complaints.sla_calendar = working_hours.calendar
-            and working_hours.work_date
-            >= cast(complaints.created_at as date)
-            and working_hours.work_date
-            <= cast(complaints.clock_stopped_at as date)
+            and complaints.clock_stopped_at > working_hours.work_start_at
+            and complaints.created_at < working_hours.work_end_at
     where complaints.sla_clock = 'business'
     group by complaints.feedback_id
 
