@@ -200,7 +200,7 @@ def test_scorecard_values_should_match_an_independent_computation(
         # Points are computed in floating point on DuckDB before the cast.
         assert abs(row["score"] - values["score"]) <= CENT, (reseller, period)
         checked += 1
-    assert checked >= 40
+    assert checked >= 30
 
 
 def test_tier_moves_over_the_quarters_should_respect_hysteresis(
