@@ -53,3 +53,21 @@
         as decimal(5, 1)
     )
 {%- endmacro %}
+
+{#- amount × numerator / denominator (integers), rounded half up to the cent.
+    Computed on whole cents, so DuckDB's floating-point division of decimals
+    cannot leave a stray fraction of a cent. -#}
+{% macro prorated_amount(amount, numerator, denominator) -%}
+    cast(
+        floor(
+            (
+                cast({{ amount }} * 100 as decimal(38, 0))
+                * {{ numerator }} * 2
+                + {{ denominator }}
+            )
+            / (2 * {{ denominator }})
+        )
+        / 100
+        as decimal(18, 2)
+    )
+{%- endmacro %}
