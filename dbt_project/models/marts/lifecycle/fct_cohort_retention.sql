@@ -1,6 +1,8 @@
--- One row per join cohort (quarter of the first order) per quarter since:
--- the cohort's size, how many of its partners ordered in that quarter and
--- the retention rate.
+-- One row per join cohort (the quarter a partner signed, or of its first
+-- order when the master data has no signing date) per quarter since
+-- joining, from the partner's first ordering quarter in the data: the
+-- partners of the cohort tracked in that quarter, how many of them ordered
+-- and the retention rate.
 
 with
 
@@ -11,14 +13,21 @@ partner_quarters as (
 
 ),
 
+lifecycle as (
+
+    select * from {{ ref('fct_partner_lifecycle') }}
+
+),
+
 cohorts as (
 
     select
         partner_id,
-        min(period_index) as cohort_index
+        {{ quarter_label('cooperation_start_date') }} as cohort_quarter,
+        {{ quarter_index('cooperation_start_date') }} as cohort_index
 
-    from partner_quarters
-    group by partner_id
+    from lifecycle
+    where cooperation_start_date is not null
 
 ),
 
@@ -26,8 +35,7 @@ tracked as (
 
     select
         partner_quarters.partner_id,
-        cohort.period as cohort_quarter,
-        cohorts.cohort_index,
+        cohorts.cohort_quarter,
         partner_quarters.period,
         partner_quarters.period_index - cohorts.cohort_index
             as quarters_since_join,
@@ -36,10 +44,7 @@ tracked as (
     from partner_quarters
     inner join cohorts
         on partner_quarters.partner_id = cohorts.partner_id
-    inner join partner_quarters as cohort
-        on
-            cohorts.partner_id = cohort.partner_id
-            and cohorts.cohort_index = cohort.period_index
+    where partner_quarters.period_index >= cohorts.cohort_index
 
 ),
 
@@ -49,7 +54,7 @@ retention as (
         cohort_quarter,
         quarters_since_join,
         min(period) as period,
-        count(*) as cohort_size,
+        count(*) as tracked_count,
         sum(case when has_ordered then 1 else 0 end) as ordering_count
 
     from tracked
@@ -62,7 +67,8 @@ final as (
     select
         *,
         cast(
-            {{ safe_ratio('ordering_count', 'cohort_size') }} as decimal(9, 4)
+            {{ safe_ratio('ordering_count', 'tracked_count') }}
+            as decimal(9, 4)
         ) as retention_rate
 
     from retention
