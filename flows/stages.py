@@ -208,9 +208,13 @@ def publish_scorecards(period: Quarter) -> tuple[Path, int]:
     with Warehouse(settings) as warehouse:
         rows = warehouse.query_dicts(
             "select s.period, s.partner_id, p.partner_name, p.region, s.tier, "
-            "s.score, s.score_rank, s.net_sales, s.sales_growth_qoq, "
-            "s.collection_ratio, s.return_rate, s.sla_breach_rate, "
-            "s.activity_count, s.order_count, s.complaint_count "
+            "s.tier_change, s.score, s.score_rank, s.tier_rank, "
+            "s.tier_percentile, s.region_rank, s.region_percentile, "
+            "s.net_sales, s.sales_growth_qoq, s.sales_growth_yoy, "
+            "s.target_attainment, s.collection_ratio, s.days_sales_outstanding, "
+            "s.return_rate, s.sla_breach_rate, s.satisfaction, "
+            "s.activity_count, s.order_count, s.days_since_last_order, "
+            "s.complaint_count "
             "from marts.fct_partner_scorecard as s "
             "join marts.dim_partners as p on p.partner_id = s.partner_id "
             "where s.period = ? order by s.score_rank nulls last, s.partner_id",
