@@ -487,7 +487,14 @@ def _scorecard_summary(
 
 
 PERCENT_METRICS = frozenset(
-    {"sales_growth_qoq", "collection_ratio", "return_rate", "sla_breach_rate"}
+    {
+        "sales_growth_qoq",
+        "sales_growth_yoy",
+        "target_attainment",
+        "collection_ratio",
+        "return_rate",
+        "sla_breach_rate",
+    }
 )
 
 

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from channelops import __version__
 from channelops.errors import ChannelopsError
 from channelops.periods import Quarter
+from channelops.rules.scorecard import MetricName
 from channelops.settings import Settings
 from channelops.warehouse import Warehouse
 
@@ -262,14 +263,8 @@ def _source_line_ids(warehouse: Warehouse, period: Quarter) -> dict[str, list[st
     return ids
 
 
-SCORECARD_METRICS = (
-    "net_sales",
-    "sales_growth_qoq",
-    "collection_ratio",
-    "return_rate",
-    "sla_breach_rate",
-    "activity_count",
-)
+# Every metric a scorecard rule may name is a column of the scorecard mart.
+SCORECARD_METRICS = get_args(MetricName)
 
 
 def _scorecards(warehouse: Warehouse, period: Quarter) -> dict[str, dict[str, Any]]:

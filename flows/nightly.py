@@ -1,4 +1,5 @@
-"""Nightly: pull the day's files, rebuild the models, gate, publish scorecards."""
+"""Nightly: pull the day's files, rebuild the models, gate, publish scorecards,
+then mail ops the new churn warnings and SLA breaches."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flows.parameters import AsOfDate, WarningOverrideReason
 from flows.run_context import NIGHTLY_STAGES, current_run_id, operating
 from flows.stages import (
     RunSummary,
+    alert_new_warnings,
     block_on_gate,
     check_quality,
     publish_scorecards,
@@ -27,6 +29,7 @@ def nightly(
     """Score every partner for the quarter containing as_of.
 
     Nightly runs send no statements, so gate warnings hold nothing here.
+    Ops get one e-mail with the warnings and SLA breaches not mailed before.
 
     Args:
         as_of: The day to run for (default today, Beijing time); the
@@ -45,6 +48,7 @@ def nightly(
         summary.gate = check_quality(period, summary.run_id, as_of=day)
         block_on_gate(summary.gate, period, summary.run_id, publish_despite_warnings)
         summary.scorecard_report, summary.scored_partners = publish_scorecards(period)
+        summary.warnings = alert_new_warnings(period, summary.run_id)
     return summary
 
 

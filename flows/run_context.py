@@ -33,14 +33,18 @@ OPERATOR_LOGGERS = ("channelops", "flows", "expectations", "notifications")
 # Each flow's stages in order, as the RunSummary attribute that a finished
 # stage fills in and the stage's name in the Prefect UI.
 Stages = tuple[tuple[str, str], ...]
-NIGHTLY_STAGES: Stages = (
+SCORING_STAGES: Stages = (
     ("pull", "pull files"),
     ("transform", "build models"),
     ("gate", "check data quality"),
     ("scorecard_report", "publish scorecards"),
 )
+NIGHTLY_STAGES: Stages = (
+    *SCORING_STAGES,
+    ("warnings", "alert ops of new warnings"),
+)
 SETTLEMENT_STAGES: Stages = (
-    *NIGHTLY_STAGES,
+    *SCORING_STAGES,
     ("publish", "publish statements"),
     ("send", "queue and send statement e-mails"),
 )

@@ -19,6 +19,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
+from channelops.early_warning import WarningReport, new_warnings, record_alerted
 from channelops.errors import DeliveryIncomplete, GateBlocked
 from channelops.outbox import (
     ResendReport,
@@ -63,6 +64,7 @@ class RunSummary:
     held: bool = False
     scorecard_report: Path | None = None
     scored_partners: int = 0
+    warnings: WarningReport | None = None
     publish: PublishReport | None = None
     queued: int = 0
     without_contact: tuple[str, ...] = ()
@@ -103,6 +105,13 @@ class RunSummary:
             )
         if self.scorecard_report is not None:
             out.append(f"Partners scored: {self.scored_partners}")
+        if self.warnings is not None:
+            out.append(
+                f"Warnings for {self.warnings.period}: "
+                f"{len(self.warnings.warnings)} new partner warning(s), "
+                f"{len(self.warnings.breaches)} new SLA breach(es)"
+                + (", mailed to ops" if self.warnings.mailed else "")
+            )
         if self.publish is not None:
             out.append(
                 f"Statements: {len(self.publish.statements)} for {self.period}, "
@@ -199,9 +208,13 @@ def publish_scorecards(period: Quarter) -> tuple[Path, int]:
     with Warehouse(settings) as warehouse:
         rows = warehouse.query_dicts(
             "select s.period, s.partner_id, p.partner_name, p.region, s.tier, "
-            "s.score, s.score_rank, s.net_sales, s.sales_growth_qoq, "
-            "s.collection_ratio, s.return_rate, s.sla_breach_rate, "
-            "s.activity_count, s.order_count, s.complaint_count "
+            "s.tier_change, s.score, s.score_rank, s.tier_rank, "
+            "s.tier_percentile, s.region_rank, s.region_percentile, "
+            "s.net_sales, s.sales_growth_qoq, s.sales_growth_yoy, "
+            "s.target_attainment, s.collection_ratio, s.days_sales_outstanding, "
+            "s.return_rate, s.sla_breach_rate, s.satisfaction, "
+            "s.activity_count, s.order_count, s.days_since_last_order, "
+            "s.complaint_count "
             "from marts.fct_partner_scorecard as s "
             "join marts.dim_partners as p on p.partner_id = s.partner_id "
             "where s.period = ? order by s.score_rank nulls last, s.partner_id",
@@ -213,6 +226,57 @@ def publish_scorecards(period: Quarter) -> tuple[Path, int]:
         "Published %d scorecard(s) for %s to %s", len(rows), period.label, path
     )
     return path, len(rows)
+
+
+@task(
+    name="alert ops of new warnings",
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=TRANSIENT_RETRY_DELAY_SECONDS,
+    retry_condition_fn=only_transient,
+)
+def alert_new_warnings(period: Quarter, run_id: str) -> WarningReport:
+    """Mail ops the quarter's churn warnings and SLA breaches not mailed before."""
+    settings = load_settings()
+    logger = get_run_logger()
+    with Warehouse(settings) as warehouse:
+        report = new_warnings(warehouse, period, settings.timezone)
+        if report.is_empty:
+            logger.info("No new warnings or SLA breaches for %s", period.label)
+            return report
+        key = f"warnings:{period.label}:{run_id}"
+        message = render_ops_alert(
+            report.subject(),
+            report.lines(),
+            key=key,
+            message_id=message_id_for(key, settings.mail_from.rpartition("@")[2]),
+            to=(Recipient(settings.ops_email, None, "zh-CN"),),
+        )
+        problems: list[str] = []
+        with smtp_config(settings) as config:
+            deliver(
+                [message],
+                config,
+                on_sent=lambda m: None,
+                on_failed=lambda m, why: problems.append(why),
+            )
+        if problems:
+            raise DeliveryIncomplete(
+                f"the warnings e-mail for {period.label} was not accepted: "
+                f"{problems[0]}; nothing was marked as alerted, the retry or "
+                "the next nightly run sends it"
+            )
+        recorded = record_alerted(warehouse, report, run_id)
+    report.mailed = True
+    logger.info(
+        "Mailed ops %d new partner warning(s) and %d SLA breach(es) for %s "
+        "to %s (%d alert(s) recorded)",
+        len(report.warnings),
+        len(report.breaches),
+        period.label,
+        settings.ops_email,
+        recorded,
+    )
+    return report
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -8,6 +8,9 @@ ledger are reconciled in ``expectations.suites.settlement``.
 
 from __future__ import annotations
 
+from great_expectations.expectations.core.expect_column_values_to_be_between import (
+    ExpectColumnValuesToBeBetween,
+)
 from great_expectations.expectations.core.expect_column_values_to_be_in_set import (
     ExpectColumnValuesToBeInSet,
 )
@@ -37,6 +40,8 @@ from expectations.checks import (
 from expectations.suites.shape import Column, columns_check
 
 SCORECARD = "marts.fct_partner_scorecard"
+CHURN_RISK = "marts.fct_churn_risk"
+RISK_LEVELS = ("none", "low", "medium", "high")
 STATEMENTS = "marts.fct_rebate_statements"
 STATEMENT_LINES = "marts.fct_rebate_statement_lines"
 
@@ -56,6 +61,7 @@ def mart_suites(scope: Scope) -> tuple[Suite, ...]:
         _scorecard_suite(scope),
         _statements_suite(scope),
         _statement_lines_suite(scope),
+        _churn_risk_suite(scope),
     )
 
 
@@ -166,6 +172,86 @@ def _scorecard_suite(scope: Scope) -> Suite:
                 scope,
                 "scorecard",
                 "scorecard",
+            ),
+            Check(
+                name="partner_scorecard_score_in_range",
+                batch=batch,
+                severity=Severity.BLOCK,
+                description=f"Every {scope.label} score lies between 0 and 100.",
+                remedy=_REBUILD,
+                expectation=ExpectColumnValuesToBeBetween,
+                arguments={"column": "score", "min_value": 0, "max_value": 100},
+            ),
+            sql_check(
+                "partner_scorecard_tier_configured",
+                batch,
+                Severity.BLOCK,
+                f"Every {scope.label} scorecard's tier is one of config/scorecard.yml.",
+                "The tiers changed after the models were built: rerun the run "
+                "(it reloads the rules before dbt rebuilds the marts).",
+                """
+select scorecard.partner_id, scorecard.tier
+from {batch} as scorecard
+left join config.scorecard_tiers as tier_rule
+    on tier_rule.tier = scorecard.tier
+where tier_rule.tier is null
+order by scorecard.partner_id
+""",
+            ),
+        ),
+    )
+
+
+def _churn_risk_suite(scope: Scope) -> Suite:
+    """What the nightly warnings e-mail reads: one risk level per partner."""
+    batch = Batch(
+        table=CHURN_RISK,
+        label="period",
+        condition=f"grain = 'quarter' and period = {sql_text(scope.label)}",
+        key_columns=("partner_id", "period"),
+    )
+    return Suite(
+        name="churn_risk",
+        kind="mart",
+        guards=CHURN_RISK,
+        checks=(
+            columns_check(
+                "churn_risk_columns_present",
+                CHURN_RISK,
+                (
+                    Column("partner_id", "text"),
+                    Column("grain", "text"),
+                    Column("period", "text"),
+                    Column("risk_level", "text"),
+                    Column("reason_count", "integer"),
+                ),
+                guards="the ops warnings",
+                remedy=_MODEL_CHANGED,
+            ),
+            Check(
+                name="churn_risk_partner_period_unique",
+                batch=batch,
+                severity=Severity.BLOCK,
+                description=(
+                    f"The {scope.label} churn risk has one row per partner "
+                    "(partner_id, grain, period is unique)."
+                ),
+                remedy=_REBUILD,
+                expectation=ExpectCompoundColumnsToBeUnique,
+                arguments={"column_list": ["partner_id", "grain", "period"]},
+            ),
+            Check(
+                name="churn_risk_level_known",
+                batch=batch,
+                severity=Severity.BLOCK,
+                description=(
+                    f"Every {scope.label} risk level is one of "
+                    + ", ".join(RISK_LEVELS)
+                    + "."
+                ),
+                remedy=_REBUILD,
+                expectation=ExpectColumnValuesToBeInSet,
+                arguments={"column": "risk_level", "value_set": list(RISK_LEVELS)},
             ),
         ),
     )

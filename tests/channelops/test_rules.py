@@ -95,7 +95,7 @@ def test_repository_scorecard_should_load_with_weights_summing_to_one() -> None:
     scorecard = load_scorecard(DEFAULT_CONFIG_DIR)
 
     assert sum(m.weight for m in scorecard.metrics) == 1
-    assert scorecard.min_metrics == 3
+    assert scorecard.min_metrics == 4
     assert [t.tier for t in scorecard.tiers] == ["core", "growth", "ordinary"]
 
 
@@ -178,7 +178,7 @@ def test_program_ending_before_it_starts_should_be_rejected(tmp_path: Path) -> N
 def test_scorecard_weights_not_summing_to_one_should_be_rejected(
     tmp_path: Path,
 ) -> None:
-    message = _scorecard_rejection(tmp_path, "weight: 0.35", "weight: 0.30")
+    message = _scorecard_rejection(tmp_path, "weight: 0.25", "weight: 0.20")
 
     assert "metrics: weights add up to 0.95, not 1" in message
 
@@ -192,7 +192,7 @@ def test_scorecard_metric_listed_twice_should_be_rejected(tmp_path: Path) -> Non
 
 
 def test_scorecard_without_a_zero_tier_should_be_rejected(tmp_path: Path) -> None:
-    message = _scorecard_rejection(tmp_path, "min_score: 0}", "min_score: 10}")
+    message = _scorecard_rejection(tmp_path, "min_score: 0\n", "min_score: 10\n")
 
     assert "tiers: one tier must start at min_score 0" in message
 
@@ -242,7 +242,7 @@ def test_written_rules_should_replace_the_config_tables(tmp_path: Path) -> None:
         (2, Decimal("200000.000"), Decimal("800000.000"), Decimal("0.020000")),
         (3, Decimal("800000.000"), None, Decimal("0.030000")),
     ]
-    assert metrics == [(6,)]
+    assert metrics == [(9,)]
 
 
 def _program_text_rejection(config_dir: Path, text: str) -> str:

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import pytest
@@ -61,3 +62,26 @@ def test_postgres_target_gives_the_same_statements_as_duckdb(
     assert postgres_statements == duckdb_statements
     total = sum(t for _, t, _ in duckdb_statements.values())
     assert total == sum(t for _, t, _ in postgres_statements.values())
+
+    # The scorecards too: same rows, tiers and ranks; scores may differ by a
+    # cent where DuckDB rates a metric in floating point before the cast.
+    duckdb_cards = scorecards(Settings(env="local"))
+    postgres_cards = scorecards(Settings(env="prod", pg_database=postgres_database))
+    assert duckdb_cards.keys() == postgres_cards.keys()
+    assert len(duckdb_cards) > len(duckdb_statements)
+    for key, (score, *rest) in duckdb_cards.items():
+        pg_score, *pg_rest = postgres_cards[key]
+        assert pg_rest == rest, key
+        assert abs(pg_score - score) <= Decimal("0.01"), key
+
+
+def scorecards(settings: Settings) -> dict[tuple[str, str, str], tuple[Any, ...]]:
+    """Score, tier, ranks and a few metrics per partner, grain and period."""
+    with Warehouse(settings) as warehouse:
+        rows = warehouse.query(
+            "select partner_id, grain, period, score, tier, tier_change, "
+            "tier_rank, region_rank, net_sales, order_count, "
+            "days_since_last_order, sales_growth_yoy "
+            "from intermediate.int_scorecards__ranked"
+        )
+    return {(p, g, period): tuple(rest) for p, g, period, *rest in rows}

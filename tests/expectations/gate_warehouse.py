@@ -47,6 +47,16 @@ SCHEMA_SQL = (
     )
     """,
     """
+    create table marts.fct_churn_risk (
+        partner_id varchar,
+        grain varchar,
+        period varchar,
+        risk_level varchar,
+        reason_count bigint
+    )
+    """,
+    "create table config.scorecard_tiers (tier varchar)",
+    """
     create table marts.fct_rebate_statement_lines (
         statement_key varchar,
         period varchar,
@@ -181,6 +191,16 @@ GOOD_DATA_SQL = (
         ('P001', '2026Q3', 900.00, 80.50, 'gold'),
         ('P002', '2026Q3', 500.00, 61.25, 'silver'),
         ('P003', '2026Q3', 0.00, null, 'none')
+    """,
+    "insert into config.scorecard_tiers values "
+    "('gold'), ('silver'), ('bronze'), ('none')",
+    # P001's monthly rows share the period label's table but not its grain.
+    """
+    insert into marts.fct_churn_risk values
+        ('P001', 'quarter', '2026Q3', 'none', 0),
+        ('P002', 'quarter', '2026Q3', 'high', 3),
+        ('P001', 'month', '2026-07', 'low', 1),
+        ('P001', 'month', '2026-08', 'low', 1)
     """,
     """
     insert into marts.fct_rebate_statement_lines values
@@ -448,6 +468,25 @@ BREAKAGES: dict[str, tuple[str, ...]] = {
     "partner_scorecard_covers_active_partners": (
         "delete from marts.fct_partner_scorecard "
         "where partner_id = 'P002' and period = '2026Q3'",
+    ),
+    "partner_scorecard_score_in_range": (
+        "update marts.fct_partner_scorecard set score = 100.50 "
+        "where partner_id = 'P001' and period = '2026Q3'",
+    ),
+    "partner_scorecard_tier_configured": (
+        "update marts.fct_partner_scorecard set tier = 'platinum' "
+        "where partner_id = 'P002' and period = '2026Q3'",
+    ),
+    "churn_risk_columns_present": (
+        "alter table marts.fct_churn_risk drop column reason_count",
+    ),
+    "churn_risk_partner_period_unique": (
+        "insert into marts.fct_churn_risk "
+        "values ('P002', 'quarter', '2026Q3', 'low', 1)",
+    ),
+    "churn_risk_level_known": (
+        "update marts.fct_churn_risk set risk_level = 'severe' "
+        "where partner_id = 'P002' and grain = 'quarter'",
     ),
     "rebate_statements_columns_present": (
         "alter table marts.fct_rebate_statements alter column total_amount type float8",

@@ -89,6 +89,7 @@ def test_every_suite_guards_one_input_or_mart() -> None:
         "partner_scorecard",
         "rebate_statements",
         "rebate_statement_lines",
+        "churn_risk",
     ]
     assert kinds["settlement"] == "reconciliation"
 

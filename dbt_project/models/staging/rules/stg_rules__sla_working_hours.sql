@@ -1,0 +1,9 @@
+with
+
+source as (
+
+    select * from {{ source('rules', 'sla_working_hours') }}
+
+)
+
+select * from source
