@@ -1,12 +1,19 @@
 """The outbox: every partner message is recorded before it is sent.
 
 A message is queued once per statement version, under an idempotency key
-(partner, period, version, content hash); sending marks it ``sent`` right
-after the SMTP server accepts it. A rerun sends only what is still
-``pending`` or ``failed``, so delivered statements are never sent twice.
-The window SMTP leaves open (accepted, then the run dies before recording
-it) can repeat one message; it keeps its Message-ID so the copy is
-recognisable.
+(document, partner, period, version, content hash); sending marks it
+``sent`` right after the SMTP server accepts it. A rerun sends only what is
+still ``pending`` or ``failed`` (certainly not delivered), so delivered
+statements are never sent twice.
+
+Two statuses are not sent again by a rerun: ``unconfirmed`` (the connection
+dropped after the content went out, so the relay may hold it: sending again
+could give the partner two copies; check the relay's log for its Message-ID
+and resend deliberately if it is not there) and ``refused`` (the server
+refused every recipient permanently; fix the contact and resend). Each
+refused recipient is recorded in ``ops.outbox_refusals``. The window SMTP
+leaves open (accepted, then the run dies before recording it) can still
+repeat one message; it keeps its Message-ID so the copy is recognisable.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from notifications.documents import (
     StatementLine,
     message_id_for,
 )
-from notifications.mailer import SmtpConfig, deliver
+from notifications.mailer import ALL_REFUSED, RefusedRecipient, SmtpConfig, deliver
 from notifications.render import render_statement_message
 from notifications.sink import MailSink
 
@@ -58,9 +65,19 @@ create table if not exists ops.outbox (
     sent_at timestamp
 )
 """
+REFUSALS_DDL = """
+create table if not exists ops.outbox_refusals (
+    message_key varchar not null,
+    recipient varchar not null,
+    reason varchar not null,
+    refused_at timestamp not null
+)
+"""
 # Statuses a message can be in; only the first two are sent.
 SENDABLE = ("pending", "failed")
 NO_CONTACT = "no_contact"
+UNCONFIRMED = "unconfirmed"
+REFUSED = "refused"
 
 RULE_TEXT: dict[Language, dict[str, str]] = {
     "zh-CN": {
@@ -83,9 +100,28 @@ class QueueReport:
 
 @dataclass(frozen=True)
 class SendReport:
+    """One send: ``failed`` messages are retried by a rerun, the rest are not."""
+
     sent: int
     failed: int
     problems: tuple[str, ...]
+    unconfirmed: tuple[str, ...] = ()
+    refused: tuple[RefusedRecipient, ...] = ()
+
+    def ops_lines(self) -> list[str]:
+        """What ops must look at by hand after this send, one line each."""
+        lines = [
+            f"Unconfirmed {key}: the connection dropped after the content was "
+            "sent; look for its Message-ID in the relay's log and resend "
+            "(channelops resend) only if it is not there"
+            for key in self.unconfirmed
+        ]
+        lines.extend(
+            f"Refused {refusal.recipient} for {refusal.key}: {refusal.reason}; "
+            "fix the partner contact"
+            for refusal in self.refused
+        )
+        return lines
 
 
 def statement_message_key(statement: PublishedStatement) -> str:
@@ -200,32 +236,79 @@ def send_pending(
         logger.info("No statement messages waiting to be sent")
         return SendReport(0, 0, ())
     messages = [_render(row) for row in rows]
-    problems: list[str] = []
-    sent = failed = 0
+    outcome = _Outcomes(warehouse)
+    with smtp_config(settings) as config:
+        report = deliver(
+            messages,
+            config,
+            on_sent=outcome.sent,
+            on_failed=outcome.failed,
+            on_unconfirmed=outcome.unconfirmed,
+        )
+    outcome.record_refusals(report.refused)
+    logger.info(
+        "Sent %d statement message(s): %d failed (a rerun retries them), "
+        "%d unconfirmed, %d recipient(s) refused",
+        outcome.sent_count,
+        len(outcome.problems),
+        len(outcome.unconfirmed_keys),
+        len(report.refused),
+    )
+    return SendReport(
+        outcome.sent_count,
+        len(outcome.problems),
+        tuple(outcome.problems),
+        tuple(outcome.unconfirmed_keys),
+        tuple(report.refused),
+    )
 
-    def on_sent(message: OutgoingMessage) -> None:
-        nonlocal sent
-        sent += 1
-        warehouse.execute(
+
+class _Outcomes:
+    """Records each message's outcome in the outbox as the mailer reports it."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self._warehouse = warehouse
+        self.sent_count = 0
+        self.problems: list[str] = []
+        self.unconfirmed_keys: list[str] = []
+
+    def sent(self, message: OutgoingMessage) -> None:
+        self.sent_count += 1
+        self._warehouse.execute(
             "update ops.outbox set status = 'sent', attempts = attempts + 1, "
             "last_error = null, sent_at = ? where message_key = ?",
-            (datetime.now(UTC).replace(tzinfo=None), message.key),
+            (_now(), message.key),
         )
 
-    def on_failed(message: OutgoingMessage, reason: str) -> None:
-        nonlocal failed
-        failed += 1
-        problems.append(f"{message.key}: {reason}")
-        warehouse.execute(
-            "update ops.outbox set status = 'failed', attempts = attempts + 1, "
+    def failed(self, message: OutgoingMessage, reason: str) -> None:
+        # Every recipient refused for good: retrying cannot help.
+        status = REFUSED if reason == ALL_REFUSED else "failed"
+        if status == "failed":
+            self.problems.append(f"{message.key}: {reason}")
+        self._record(message, status, reason)
+
+    def unconfirmed(self, message: OutgoingMessage, reason: str) -> None:
+        self.unconfirmed_keys.append(message.key)
+        self._record(message, UNCONFIRMED, reason)
+
+    def record_refusals(self, refused: list[RefusedRecipient]) -> None:
+        self._warehouse.execute(REFUSALS_DDL)
+        for refusal in refused:
+            self._warehouse.execute(
+                "insert into ops.outbox_refusals values (?, ?, ?, ?)",
+                (refusal.key, refusal.recipient, refusal.reason, _now()),
+            )
+
+    def _record(self, message: OutgoingMessage, status: str, reason: str) -> None:
+        self._warehouse.execute(
+            "update ops.outbox set status = ?, attempts = attempts + 1, "
             "last_error = ? where message_key = ?",
-            (reason, message.key),
+            (status, reason, message.key),
         )
 
-    with smtp_config(settings) as config:
-        deliver(messages, config, on_sent=on_sent, on_failed=on_failed)
-    logger.info("Sent %d statement message(s), %d failed", sent, failed)
-    return SendReport(sent, failed, tuple(problems))
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

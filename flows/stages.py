@@ -112,8 +112,10 @@ class RunSummary:
         if self.send is not None:
             out.append(
                 f"E-mails: {self.queued} queued, {self.send.sent} sent, "
-                f"{self.send.failed} failed"
+                f"{self.send.failed} failed, {len(self.send.unconfirmed)} "
+                f"unconfirmed, {len(self.send.refused)} recipient(s) refused"
             )
+            out.extend(self.send.ops_lines())
         if self.resend is not None:
             out.append(
                 f"Resend {self.resend.message_key}: "

@@ -207,7 +207,43 @@ def test_deliver_after_dropped_connection_should_report_only_the_interrupted_mes
     assert outcomes.sent == ["m1", "m3", "m4", "m5"]
     assert [key for key, _ in outcomes.failed] == ["m2"]
     assert "may have stored" in outcomes.failed[0][1]
-    assert (report.sent, report.failed, report.refused) == (4, 1, [])
+    assert (report.sent, report.failed, report.unconfirmed) == (4, 0, 1)
+    assert report.refused == []
+
+
+def test_deliver_should_report_a_dropped_message_to_on_unconfirmed(
+    outbox: Path,
+) -> None:
+    unconfirmed: list[str] = []
+    messages = [plain_message(f"m{i}") for i in range(1, 4)]
+
+    with MailSink(outbox, drop_after=2) as sink:
+        outcomes = Outcomes()
+        deliver(
+            messages,
+            config_for(sink),
+            on_sent=outcomes.on_sent,
+            on_failed=outcomes.on_failed,
+            on_unconfirmed=lambda message, reason: unconfirmed.append(message.key),
+        )
+
+    assert (outcomes.sent, outcomes.failed, unconfirmed) == (["m1", "m3"], [], ["m2"])
+
+
+def test_deliver_over_a_connection_closed_between_messages_should_send_each_once(
+    outbox: Path,
+) -> None:
+    messages = [plain_message(f"m{i}") for i in range(1, 7)]
+
+    # The relay closes its side after every second message, as relays that
+    # cap messages per connection do; the next MAIL finds it closed.
+    with MailSink(outbox, close_after=(2, 4)) as sink:
+        report, outcomes = send(messages, config_for(sink))
+        stored_ids = [m["Message-ID"] for m in stored_messages(sink)]
+
+    assert outcomes.sent == [f"m{i}" for i in range(1, 7)]
+    assert (report.sent, report.failed, report.unconfirmed) == (6, 0, 0)
+    assert stored_ids == [message_id(f"m{i}") for i in range(1, 7)]
 
 
 def test_deliver_after_dropped_connection_should_leave_a_possible_duplicate(
@@ -231,7 +267,7 @@ def test_deliver_after_a_second_drop_should_not_attempt_the_rest(
     with MailSink(outbox, drop_after=(1, 2)) as sink:
         report, outcomes = send(messages, config_for(sink))
 
-    assert (report.sent, report.failed) == (0, 5)
+    assert (report.sent, report.failed, report.unconfirmed) == (0, 3, 2)
     reasons = dict(outcomes.failed)
     assert "may have stored" in reasons["m1"] and "may have stored" in reasons["m2"]
     for key in ("m3", "m4", "m5"):
