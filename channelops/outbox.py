@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from channelops.errors import ChannelopsError
@@ -33,14 +34,17 @@ from channelops.settings import Settings
 from channelops.warehouse import Warehouse
 from notifications.documents import (
     Language,
+    LineChange,
     OutgoingMessage,
     Recipient,
     ScorecardMetric,
     ScorecardSummary,
     Statement,
     StatementLine,
+    VersionChanges,
     message_id_for,
 )
+from notifications.formatting import format_money
 from notifications.mailer import ALL_REFUSED, RefusedRecipient, SmtpConfig, deliver
 from notifications.render import render_statement_message
 from notifications.sink import MailSink
@@ -79,17 +83,32 @@ NO_CONTACT = "no_contact"
 UNCONFIRMED = "unconfirmed"
 REFUSED = "refused"
 
+# How a calculation reads to a partner; one not listed prints its own name.
 RULE_TEXT: dict[Language, dict[str, str]] = {
     "zh-CN": {
         "retroactive": "全额累进：达到档位的返利率适用于全部基数",
         "incremental": "超额累进：各档返利率只适用于该档区间内的金额",
+        "adjustment": "人工调整（已审批）",
     },
     "en": {
         "retroactive": "Retroactive: the rate of the tier reached applies to "
         "the whole basis",
         "incremental": "Incremental: each tier's rate applies to its own slice",
+        "adjustment": "Manual adjustment (approved)",
     },
 }
+EXPLANATION_TEXT: dict[Language, dict[str, str]] = {
+    "zh-CN": {
+        "previously_entitled_amount": "已扣除本累计期此前已结算的 {}",
+        "carried_in_amount": "含上期结转 {}",
+    },
+    "en": {
+        "previously_entitled_amount": "less {} already settled earlier in the "
+        "accumulation period",
+        "carried_in_amount": "including {} carried in from the last period",
+    },
+}
+ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -437,21 +456,32 @@ def smtp_config(settings: Settings) -> Iterator[SmtpConfig]:
 
 
 def _render(row: dict[str, Any]) -> OutgoingMessage:
-    with open(row["document_path"], encoding="utf-8") as handle:
-        published = json.load(handle, parse_float=Decimal)
+    path = Path(row["document_path"])
+    published = _read_published(path)
     recipients = tuple(
         Recipient(r["email"], r["name"], r["language"])
         for r in json.loads(row["recipients"])
     )
+    version = published["version"]
+    # A corrected statement is compared with the version it replaces.
+    previous_path = path.with_name(f"v{version - 1}.json")
+    previous = _read_published(previous_path) if previous_path.is_file() else None
     statement = statement_from_document(
         published["document"],
-        version=published["version"],
+        version=version,
         content_hash=published["content_hash"],
         language=recipients[0].language,
+        previous=previous,
     )
     return render_statement_message(
         statement, recipients, key=row["message_key"], message_id=row["message_id"]
     )
+
+
+def _read_published(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        published: dict[str, Any] = json.load(handle, parse_float=Decimal)
+    return published
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -459,10 +489,21 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def statement_from_document(
-    document: dict[str, Any], *, version: int, content_hash: str, language: Language
+    document: dict[str, Any],
+    *,
+    version: int,
+    content_hash: str,
+    language: Language,
+    previous: dict[str, Any] | None = None,
 ) -> Statement:
-    """The mail's view of a published statement document."""
+    """The mail's view of a published statement document.
+
+    ``previous`` is the published file of the version this one replaces;
+    with it the statement says what changed. Fields a document may lack
+    (line kinds, explanations, carry-forward) default to a plain rebate.
+    """
     scorecard = document.get("scorecard")
+    total = Decimal(document["total_amount"])
     return Statement(
         partner_id=document["partner"]["partner_id"],
         partner_name=document["partner"]["partner_name"],
@@ -471,25 +512,85 @@ def statement_from_document(
         currency=document["currency"],
         net_sales=Decimal(document["net_sales"]),
         lines=tuple(
-            StatementLine(
-                line_no=line["line_no"],
-                program_id=line["program_id"],
-                program_name=line["program_name"],
-                rule=RULE_TEXT[language][line["calculation"]],
-                basis_amount=Decimal(line["basis_amount"]),
-                tier=line["tier_name"],
-                rate=Decimal(line["rate"]),
-                amount=Decimal(line["amount"]),
-                source_line_count=line["source_line_count"],
-            )
+            _statement_line(line, document["currency"], language)
             for line in document["lines"]
         ),
-        total=Decimal(document["total_amount"]),
+        total=total,
         content_hash=content_hash,
         scorecard=(
             None if scorecard is None else _scorecard_summary(scorecard, language)
         ),
+        carried_forward=Decimal(document.get("carried_forward_amount") or "0.00"),
+        changes=(
+            None
+            if previous is None
+            else _changes(previous, document, language=language)
+        ),
     )
+
+
+def _statement_line(
+    line: dict[str, Any], currency: str, language: Language
+) -> StatementLine:
+    calculation = line["calculation"]
+    return StatementLine(
+        line_no=line["line_no"],
+        program_id=line["program_id"],
+        program_name=line["program_name"],
+        rule=RULE_TEXT[language].get(calculation, calculation),
+        basis_amount=Decimal(line["basis_amount"]),
+        tier=line["tier_name"],
+        rate=Decimal(line["rate"]),
+        amount=Decimal(line["amount"]),
+        source_line_count=line["source_line_count"],
+        kind=line.get("line_kind") or "program",
+        explanation=_explanation(line, currency, language),
+    )
+
+
+def _explanation(line: dict[str, Any], currency: str, language: Language) -> str | None:
+    """Why a line's amount is what it is, from the fields the document carries."""
+    parts = []
+    texts = EXPLANATION_TEXT[language]
+    for field_name in ("previously_entitled_amount", "carried_in_amount"):
+        amount = _decimal(line.get(field_name))
+        if amount:
+            parts.append(texts[field_name].format(format_money(amount, currency)))
+    if line.get("reason"):
+        parts.append(str(line["reason"]))
+    return "; ".join(parts) if parts else None
+
+
+def _changes(
+    previous: dict[str, Any], document: dict[str, Any], *, language: Language
+) -> VersionChanges:
+    before = _amounts_by_program(previous["document"])
+    after = _amounts_by_program(document)
+    changed = tuple(
+        LineChange(
+            program_id=program,
+            program_name=(after.get(program) or before[program])[0],
+            previous_amount=before[program][1] if program in before else None,
+            amount=after[program][1] if program in after else None,
+        )
+        for program in sorted(before.keys() | after.keys())
+        if before.get(program, (None, None))[1] != after.get(program, (None, None))[1]
+    )
+    reason = document.get("change_reason")
+    return VersionChanges(
+        previous_version=previous["version"],
+        previous_total=Decimal(previous["document"]["total_amount"]),
+        lines=changed,
+        reason=None if reason is None else str(reason),
+    )
+
+
+def _amounts_by_program(document: dict[str, Any]) -> dict[str, tuple[str, Decimal]]:
+    amounts: dict[str, tuple[str, Decimal]] = {}
+    for line in document["lines"]:
+        name, amount = amounts.get(line["program_id"], (line["program_name"], ZERO))
+        amounts[line["program_id"]] = (name, amount + Decimal(line["amount"]))
+    return amounts
 
 
 def _scorecard_summary(

@@ -34,9 +34,19 @@ class DocumentError(ChannelopsError, ValueError):
     """A statement or message is inconsistent; the message names the field."""
 
 
+# Line kinds a statement shows in its own section; other kinds are programs.
+ADJUSTMENT_KINDS = frozenset({"adjustment", "clawback", "true_up"})
+
+
 @dataclass(frozen=True)
 class StatementLine:
-    """One rebate program's result for a partner in a period."""
+    """One rebate program's result (or an adjustment) for a partner in a period.
+
+    ``kind`` is ``program`` for a computed rebate and ``adjustment``,
+    ``clawback`` or ``true_up`` for corrections; ``explanation`` says in the
+    partner's language why the amount is what it is (e.g. already settled
+    amounts subtracted, the approved reason of an adjustment).
+    """
 
     line_no: int
     program_id: str
@@ -47,6 +57,39 @@ class StatementLine:
     rate: Decimal
     amount: Decimal
     source_line_count: int
+    kind: str = "program"
+    explanation: str | None = None
+
+    @property
+    def is_adjustment(self) -> bool:
+        """An adjustment, clawback or true-up, or a program line taking money back."""
+        return self.kind in ADJUSTMENT_KINDS or self.amount < 0
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """One program whose amount differs from the previous version; None = absent."""
+
+    program_id: str
+    program_name: str
+    previous_amount: Decimal | None
+    amount: Decimal | None
+
+    @property
+    def difference(self) -> Decimal:
+        return (self.amount or Decimal("0.00")) - (
+            self.previous_amount or Decimal("0.00")
+        )
+
+
+@dataclass(frozen=True)
+class VersionChanges:
+    """What a corrected statement changes against the version it replaces."""
+
+    previous_version: int
+    previous_total: Decimal
+    lines: tuple[LineChange, ...]
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +136,18 @@ class Statement:
     total: Decimal
     content_hash: str
     scorecard: ScorecardSummary | None
+    # A negative balance (clawbacks above the rebate) is carried to the next
+    # period instead of being paid; shown, never part of the total.
+    carried_forward: Decimal = Decimal("0.00")
+    changes: VersionChanges | None = None
+
+    @property
+    def program_lines(self) -> tuple[StatementLine, ...]:
+        return tuple(line for line in self.lines if not line.is_adjustment)
+
+    @property
+    def adjustment_lines(self) -> tuple[StatementLine, ...]:
+        return tuple(line for line in self.lines if line.is_adjustment)
 
     def __post_init__(self) -> None:
         where = f"statement {self.partner_id} {self.period} v{self.version}"
@@ -107,6 +162,12 @@ class Statement:
             )
         _require_fen(self.net_sales, f"{where} net_sales")
         _require_fen(self.total, f"{where} total")
+        _require_fen(self.carried_forward, f"{where} carried_forward")
+        if self.changes is not None and self.changes.previous_version >= self.version:
+            raise DocumentError(
+                f"{where}: changes must compare with an earlier version, "
+                f"received v{self.changes.previous_version!r}"
+            )
         for line in self.lines:
             _require_fen(line.basis_amount, f"{where} line {line.line_no} basis")
             _require_fen(line.amount, f"{where} line {line.line_no} amount")

@@ -29,6 +29,7 @@ from notifications.formatting import (
     period_label,
     rank_band,
 )
+from notifications.statement_pdf import statement_pdf
 from notifications.workbook import statement_workbook
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def render_statement_message(
     key: str,
     message_id: str,
 ) -> OutgoingMessage:
-    """The statement e-mail with its XLSX, in the first recipient's language."""
+    """The statement e-mail with its XLSX and PDF, in the first recipient's language."""
     if not recipients:
         raise DocumentError(
             f"statement {statement.partner_id} {statement.period}: at least one "
@@ -58,7 +59,10 @@ def render_statement_message(
         subject=subject,
         html=_render(f"{language}/statement.html", context),
         text=_render(f"{language}/statement.txt", context),
-        attachments=(statement_workbook(statement, language),),
+        attachments=(
+            statement_workbook(statement, language),
+            statement_pdf(statement, language),
+        ),
     )
     logger.debug(
         "rendered statement %s %s v%d in %s",

@@ -51,14 +51,16 @@ def document(partner: str, amount: str) -> dict[str, Any]:
     }
 
 
-def publish(settings: Settings, partner: str, amount: str) -> PublishedStatement:
+def publish(
+    settings: Settings, partner: str, amount: str, version: int = 1
+) -> PublishedStatement:
     """A published statement file, written as channelops.publish writes one."""
     doc = document(partner, amount)
     statement = PublishedStatement(
         statement_key=f"{partner}-{PERIOD}",
         partner_id=partner,
         period=PERIOD,
-        version=1,
+        version=version,
         content_hash=hashlib.sha256(canonical_json(doc)).hexdigest(),
         total_amount=Decimal(amount),
         currency="CNY",
@@ -70,7 +72,7 @@ def publish(settings: Settings, partner: str, amount: str) -> PublishedStatement
     path.write_bytes(
         canonical_json(
             {
-                "version": 1,
+                "version": version,
                 "content_hash": statement.content_hash,
                 "document": doc,
             }
@@ -224,3 +226,29 @@ def test_queueing_the_same_statements_twice_records_each_once(
         )[0]["email"]
         == "finance@p0001.example.cn"
     )
+
+
+def test_a_corrected_version_is_mailed_with_what_changed_since_the_last(
+    settings: Settings, warehouse: Warehouse, tmp_path: Path
+) -> None:
+    received = tmp_path / "received"
+    queue_statements(settings, warehouse, (publish(settings, "P0001", "2000.00"),))
+    with MailSink(received) as sink:
+        send_through(sink, settings, warehouse)
+    corrected = publish(settings, "P0001", "2150.50", version=2)
+    queue_statements(settings, warehouse, (corrected,))
+
+    with MailSink(received) as sink:
+        report = send_through(sink, settings, warehouse)
+        (sunk,) = sink.messages
+
+    message = email.message_from_bytes(
+        sunk.path.read_bytes(), policy=email.policy.default
+    )
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = str(body.get_content())
+    assert report.sent == 1
+    assert "(v2)" in str(message["Subject"])
+    assert "与上一版本（v1）相比的变化" in text
+    assert "- 季度返利（RB-Q）：¥2,000.00 → ¥2,150.50（差额 ¥150.50）" in text

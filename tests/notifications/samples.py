@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from notifications.documents import (
+    LineChange,
     OutgoingMessage,
     Recipient,
     ScorecardMetric,
     ScorecardSummary,
     Statement,
     StatementLine,
+    VersionChanges,
     message_id_for,
 )
 from notifications.mailer import SmtpConfig
@@ -155,3 +157,43 @@ class Outcomes:
 
     def on_failed(self, message: OutgoingMessage, reason: str) -> None:
         self.failed.append((message.key, reason))
+
+
+CLAWBACK = StatementLine(
+    line_no=4,
+    program_id="RB-2026-01-CB",
+    program_name="退货扣回",
+    rule="上期返利对应退货的扣回",
+    basis_amount=Decimal("-80000.00"),
+    tier="T3",
+    rate=Decimal("0.025"),
+    amount=Decimal("-2000.00"),
+    source_line_count=4,
+    kind="clawback",
+    explanation="2026年第2季度已结算订单于本季度退货",
+)
+
+
+def corrected_statement() -> Statement:
+    """Version 2 of the sample: a clawback added, one program raised."""
+    raised = dataclasses.replace(LINES[1], amount=Decimal("19000.00"))
+    lines = (LINES[0], raised, LINES[2], CLAWBACK)
+    return statement(
+        version=2,
+        lines=lines,
+        total=sum((line.amount for line in lines), Decimal("0.00")),
+        changes=VersionChanges(
+            previous_version=1,
+            previous_total=TOTAL,
+            lines=(
+                LineChange("RB-2026-01-CB", "退货扣回", None, Decimal("-2000.00")),
+                LineChange(
+                    "RB-2026-07",
+                    "新品推广奖励",
+                    Decimal("18750.00"),
+                    Decimal("19000.00"),
+                ),
+            ),
+            reason="补录了 9 月的退货单",
+        ),
+    )

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import openpyxl
+import pypdf
 import pytest
 
 from channelops.errors import ConfigError
@@ -141,7 +142,7 @@ def test_deliver_should_send_plain_text_beside_html_and_the_attachment(
     received = deliver_one(outbox, message)
 
     assert received.get_content_type() == "multipart/mixed"
-    body, attachment = received.iter_parts()
+    body, workbook, pdf = received.iter_parts()
     assert body.get_content_type() == "multipart/alternative"
     plain, html = body.iter_parts()
     assert plain.get_content_type() == "text/plain"
@@ -149,7 +150,8 @@ def test_deliver_should_send_plain_text_beside_html_and_the_attachment(
     assert "<" not in plain.get_content()
     assert html.get_content_type() == "text/html"
     assert html.get_content() == message.html
-    assert attachment.get_content_disposition() == "attachment"
+    for attachment in (workbook, pdf):
+        assert attachment.get_content_disposition() == "attachment"
 
 
 def test_deliver_should_attach_the_workbook_under_its_chinese_name(
@@ -159,7 +161,7 @@ def test_deliver_should_attach_the_workbook_under_its_chinese_name(
 
     received = deliver_one(outbox, message)
 
-    (attachment,) = received.iter_attachments()
+    attachment, _ = received.iter_attachments()
     assert attachment.get_filename() == "返利结算单_P0001_2026Q3_v1.xlsx"
     content = attachment.get_content()
     assert content == message.attachments[0].content
@@ -168,6 +170,25 @@ def test_deliver_should_attach_the_workbook_under_its_chinese_name(
     workbook.close()
     amounts = [Decimal(repr(row[7])) for row in rows[10:13]]
     assert amounts == [line.amount for line in statement().lines]
+
+
+def test_deliver_should_attach_the_pdf_under_its_chinese_name_with_the_partner_name(
+    outbox: Path,
+) -> None:
+    message = statement_message()
+
+    received = deliver_one(outbox, message)
+
+    _, attachment = received.iter_attachments()
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "返利结算单_P0001_2026Q3_v1.pdf"
+    # Both headers carry the RFC 2231 name; clients read one or the other.
+    assert attachment.get_param("name") == attachment.get_filename()
+    content = attachment.get_content()
+    assert content == message.attachments[1].content
+    text = pypdf.PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    assert PARTNER_NAME in text
+    assert "¥1,279,317.80" in text
 
 
 def test_deliver_should_set_the_given_message_id_and_a_date(outbox: Path) -> None:
