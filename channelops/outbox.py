@@ -18,9 +18,10 @@ repeat one message; it keeps its Message-ID so the copy is recognisable.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from channelops.errors import ChannelopsError
-from channelops.publish import LEDGER_DDL, PublishedStatement, statement_path
+from channelops.publish import (
+    LEDGER_DDL,
+    PublishedStatement,
+    canonical_json,
+    statement_path,
+)
+from channelops.scorecard_mail import scorecard_documents, scorecard_from_document
 from channelops.settings import Settings
 from channelops.warehouse import Warehouse
 from notifications.documents import (
@@ -46,7 +53,7 @@ from notifications.documents import (
 )
 from notifications.formatting import format_money
 from notifications.mailer import ALL_REFUSED, RefusedRecipient, SmtpConfig, deliver
-from notifications.render import render_statement_message
+from notifications.render import render_scorecard_message, render_statement_message
 from notifications.sink import MailSink
 
 logger = logging.getLogger(__name__)
@@ -231,17 +238,19 @@ def send_pending(
     *,
     period: str | None = None,
     partners: frozenset[str] | None = None,
+    kind: str = "statement",
 ) -> SendReport:
-    """Send every pending or failed statement message, recording each outcome.
+    """Send every pending or failed message of ``kind``, recording each outcome.
 
-    With ``partners`` only those partners' messages are sent; the others
-    stay in the outbox as they are.
+    ``kind`` is ``statement`` or ``scorecard``. With ``partners`` only those
+    partners' messages are sent; the others stay in the outbox as they are.
     """
     warehouse.execute(OUTBOX_DDL)
+    renderer = _RENDERERS[kind]
     chosen = sorted(partners) if partners is not None else []
     rows = warehouse.query_dicts(
         "select message_key, document_path, recipients, message_id, version "
-        "from ops.outbox where kind = 'statement' and status in (?, ?) "
+        "from ops.outbox where kind = ? and status in (?, ?) "
         + ("and period = ? " if period else "")
         + (
             f"and partner_id in ({', '.join('?' for _ in chosen)}) "
@@ -249,12 +258,12 @@ def send_pending(
             else ""
         )
         + "order by partner_id, period, version",
-        (*SENDABLE, *((period,) if period else ()), *chosen),
+        (kind, *SENDABLE, *((period,) if period else ()), *chosen),
     )
     if not rows:
-        logger.info("No statement messages waiting to be sent")
+        logger.info("No %s messages waiting to be sent", kind)
         return SendReport(0, 0, ())
-    messages = [_render(row) for row in rows]
+    messages = [renderer(row) for row in rows]
     outcome = _Outcomes(warehouse)
     with smtp_config(settings) as config:
         report = deliver(
@@ -266,9 +275,10 @@ def send_pending(
         )
     outcome.record_refusals(report.refused)
     logger.info(
-        "Sent %d statement message(s): %d failed (a rerun retries them), "
+        "Sent %d %s message(s): %d failed (a rerun retries them), "
         "%d unconfirmed, %d recipient(s) refused",
         outcome.sent_count,
+        kind,
         len(outcome.problems),
         len(outcome.unconfirmed_keys),
         len(report.refused),
@@ -458,10 +468,7 @@ def smtp_config(settings: Settings) -> Iterator[SmtpConfig]:
 def _render(row: dict[str, Any]) -> OutgoingMessage:
     path = Path(row["document_path"])
     published = _read_published(path)
-    recipients = tuple(
-        Recipient(r["email"], r["name"], r["language"])
-        for r in json.loads(row["recipients"])
-    )
+    recipients = _recipients(row)
     version = published["version"]
     # A corrected statement is compared with the version it replaces.
     previous_path = path.with_name(f"v{version - 1}.json")
@@ -478,6 +485,92 @@ def _render(row: dict[str, Any]) -> OutgoingMessage:
     )
 
 
+def queue_scorecards(
+    settings: Settings, warehouse: Warehouse, period: str
+) -> QueueReport:
+    """Record one pending scorecard message per partner for ``period``.
+
+    A partner gets one scorecard per period: a later rebuild that changes
+    the figures does not mail it again (the key's content hash records
+    which figures were sent).
+    """
+    warehouse.execute(OUTBOX_DDL)
+    contacts = _contacts(warehouse)
+    already = {
+        row[0]
+        for row in warehouse.query(
+            "select partner_id from ops.outbox where kind = 'scorecard' and period = ?",
+            (period,),
+        )
+    }
+    folder = settings.reports_dir / "scorecards" / period
+    queued, without_contact = 0, []
+    with warehouse.transaction():
+        for document in scorecard_documents(warehouse, period):
+            partner_id = document["partner"]["partner_id"]
+            if partner_id in already:
+                continue
+            data = canonical_json(document)
+            digest = hashlib.sha256(data).hexdigest()
+            path = folder / f"{partner_id}_{digest[:16]}.json"
+            _write_document(path, data)
+            recipients = contacts.get(partner_id, [])
+            if not recipients:
+                without_contact.append(partner_id)
+            key = f"scorecard:{partner_id}:{period}:v1:{digest[:16]}"
+            warehouse.execute(
+                "insert into ops.outbox values "
+                "(?, 'scorecard', ?, ?, 1, ?, ?, ?, ?, ?, 0, null, ?, null)",
+                (
+                    key,
+                    partner_id,
+                    period,
+                    digest,
+                    str(path),
+                    json.dumps([r.__dict__ for r in recipients], ensure_ascii=False),
+                    message_id_for(key, _mail_domain(settings)),
+                    "pending" if recipients else NO_CONTACT,
+                    _now(),
+                ),
+            )
+            queued += bool(recipients)
+    logger.info(
+        "Queued %d scorecard message(s) for %s; %d partner(s) without contact",
+        queued,
+        period,
+        len(without_contact),
+    )
+    return QueueReport(queued, tuple(without_contact))
+
+
+def _write_document(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def _render_scorecard(row: dict[str, Any]) -> OutgoingMessage:
+    path = Path(row["document_path"])
+    document = _read_published(path)
+    recipients = _recipients(row)
+    card = scorecard_from_document(
+        document,
+        content_hash=hashlib.sha256(path.read_bytes()).hexdigest(),
+        language=recipients[0].language,
+    )
+    return render_scorecard_message(
+        card, recipients, key=row["message_key"], message_id=row["message_id"]
+    )
+
+
+def _recipients(row: dict[str, Any]) -> tuple[Recipient, ...]:
+    return tuple(
+        Recipient(r["email"], r["name"], r["language"])
+        for r in json.loads(row["recipients"])
+    )
+
+
 def _read_published(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         published: dict[str, Any] = json.load(handle, parse_float=Decimal)
@@ -486,6 +579,12 @@ def _read_published(path: Path) -> dict[str, Any]:
 
 def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
+
+
+_RENDERERS: dict[str, Callable[[dict[str, Any]], OutgoingMessage]] = {
+    "statement": _render,
+    "scorecard": _render_scorecard,
+}
 
 
 def statement_from_document(

@@ -214,6 +214,81 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class InlineImage:
+    """An image the HTML shows through ``cid:<cid>``; not a download."""
+
+    cid: str
+    filename: str
+    content: bytes
+    mime_type: str = "image/png"
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+", self.cid):
+            raise DocumentError(
+                f"inline image {self.filename!r}: cid must look like "
+                f"'trend.P0001@channelops', received {self.cid!r}"
+            )
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One scorecard metric as a partner reads it, with the rule that scored it."""
+
+    name: str
+    label: str
+    value: str
+    weight: Decimal
+    points: Decimal | None
+    rule: str
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    period: str
+    score: Decimal | None
+
+
+@dataclass(frozen=True)
+class PartnerScorecard:
+    """One partner's scorecard for a month or quarter; no other partner's data.
+
+    ``trend`` holds this partner's own scores for the latest periods, oldest
+    first, ending with ``period``; ``tier_rules`` the tier thresholds in the
+    partner's language.
+    """
+
+    partner_id: str
+    partner_name: str
+    period: str
+    score: Decimal | None
+    tier: str
+    rank: int | None
+    partner_count: int
+    metrics: tuple[MetricResult, ...]
+    trend: tuple[TrendPoint, ...]
+    tier_rules: tuple[str, ...]
+    content_hash: str
+
+    def __post_init__(self) -> None:
+        if self.rank is not None and not 1 <= self.rank <= self.partner_count:
+            raise DocumentError(
+                f"scorecard {self.partner_id} {self.period}: rank must be "
+                f"between 1 and {self.partner_count}, received {self.rank!r}"
+            )
+        if self.trend and self.trend[-1].period != self.period:
+            raise DocumentError(
+                f"scorecard {self.partner_id} {self.period}: the trend must end "
+                f"with the scorecard's period, received {self.trend[-1].period!r}"
+            )
+
+    def weakest(self, count: int = 2) -> tuple[MetricResult, ...]:
+        """The metrics with the fewest points; a heavier weight first on ties."""
+        scored = [m for m in self.metrics if m.points is not None]
+        scored.sort(key=lambda m: (m.points, -m.weight, m.name))
+        return tuple(scored[:count])
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """A rendered message, ready for the mailer.
 
@@ -228,6 +303,7 @@ class OutgoingMessage:
     html: str
     text: str
     attachments: tuple[Attachment, ...]
+    inline_images: tuple[InlineImage, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.key:

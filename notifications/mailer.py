@@ -45,7 +45,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yagmail
 
 from channelops.errors import ConfigError
-from notifications.documents import Attachment, OutgoingMessage, Recipient
+from notifications.documents import (
+    Attachment,
+    InlineImage,
+    OutgoingMessage,
+    Recipient,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -426,8 +431,17 @@ class _Throttle:
 
 
 def mime_bytes(message: OutgoingMessage, config: SmtpConfig) -> bytes:
-    """The message as sent: mixed(alternative(text, html), attachments…)."""
+    """The message as sent: mixed(related(alternative(text, html), images…), files…).
+
+    ``related`` is there only with inline images, ``mixed`` only with files.
+    """
     root = _alternative(message)
+    if message.inline_images:
+        alternative = root
+        root = MIMEMultipart("related", boundary=_boundary(message, "related"))
+        root.attach(alternative)
+        for image in message.inline_images:
+            root.attach(_inline_part(image))
     if message.attachments:
         alternative = root
         root = MIMEMultipart("mixed", boundary=_boundary(message, "mixed"))
@@ -472,6 +486,17 @@ def _attachment_part(attachment: Attachment) -> MIMEBase:
         part.add_header(
             "Content-Disposition", "attachment", filename=("utf-8", "", name)
         )
+    return part
+
+
+def _inline_part(image: InlineImage) -> MIMEBase:
+    maintype, subtype = image.mime_type.split("/")
+    part = MIMEBase(maintype, subtype)
+    del part["MIME-Version"]
+    part.set_payload(image.content)
+    encoders.encode_base64(part)
+    part.add_header("Content-ID", f"<{image.cid}>")
+    part.add_header("Content-Disposition", "inline", filename=image.filename)
     return part
 
 

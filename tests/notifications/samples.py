@@ -12,12 +12,15 @@ from typing import Any
 
 from notifications.documents import (
     LineChange,
+    MetricResult,
     OutgoingMessage,
+    PartnerScorecard,
     Recipient,
     ScorecardMetric,
     ScorecardSummary,
     Statement,
     StatementLine,
+    TrendPoint,
     VersionChanges,
     message_id_for,
 )
@@ -197,3 +200,59 @@ def corrected_statement() -> Statement:
             reason="补录了 9 月的退货单",
         ),
     )
+
+
+def scorecard(**changes: Any) -> PartnerScorecard:
+    """A partner's quarterly scorecard with a gap in its trend."""
+    base = PartnerScorecard(
+        partner_id="P0001",
+        partner_name=PARTNER_NAME,
+        period="2026Q3",
+        score=Decimal("72.35"),
+        tier="成长",
+        rank=5,
+        partner_count=PARTNER_COUNT,
+        metrics=(
+            MetricResult(
+                "net_sales",
+                "季度净销售额",
+                "852,000.00",
+                Decimal("0.35"),
+                Decimal("85.2"),
+                "0 及以下记 0 分，1,000,000.00 及以上记 100 分",
+            ),
+            MetricResult(
+                "return_rate",
+                "退货率",
+                "6%",
+                Decimal("0.10"),
+                Decimal("40"),
+                "0% 及以下记 100 分，10% 及以上记 0 分",
+            ),
+            MetricResult(
+                "activity_count",
+                "市场活动参与次数",
+                "1",
+                Decimal("0.10"),
+                Decimal("25"),
+                "0 及以下记 0 分，4 及以上记 100 分",
+            ),
+            MetricResult(
+                "sla_breach_rate",
+                "投诉24小时未响应率",
+                "—",
+                Decimal("0.10"),
+                None,
+                "0% 及以下记 100 分，50% 及以上记 0 分",
+            ),
+        ),
+        trend=(
+            TrendPoint("2025Q4", Decimal("60")),
+            TrendPoint("2026Q1", None),
+            TrendPoint("2026Q2", Decimal("68.5")),
+            TrendPoint("2026Q3", Decimal("72.35")),
+        ),
+        tier_rules=("核心：75 分及以上", "成长：50 分及以上", "普通：其余"),
+        content_hash="cd" * 32,
+    )
+    return dataclasses.replace(base, **changes)
