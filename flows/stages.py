@@ -19,13 +19,13 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
+from channelops.alerts import send_ops_alert
 from channelops.errors import DeliveryIncomplete, GateBlocked
 from channelops.outbox import (
     ResendReport,
     SendReport,
     queue_statements,
     send_pending,
-    smtp_config,
 )
 from channelops.periods import Quarter, today_in
 from channelops.publish import PublishReport, publish_statements
@@ -43,9 +43,6 @@ from flows.retries import (
     TRANSIENT_RETRY_DELAY_SECONDS,
     only_transient,
 )
-from notifications.documents import Recipient, message_id_for
-from notifications.mailer import deliver
-from notifications.render import render_ops_alert
 
 
 @dataclass
@@ -296,23 +293,11 @@ def send(period: Quarter, partners: frozenset[str] | None = None) -> SendReport:
 
 @task(name="alert ops")
 def alert_ops(subject: str, lines: list[str], key: str) -> None:
-    """E-mail the ops mailbox; a failure here is logged, not raised."""
-    settings = load_settings()
-    message = render_ops_alert(
-        subject,
-        lines,
-        key=key,
-        message_id=message_id_for(key, settings.mail_from.rpartition("@")[2]),
-        to=(Recipient(settings.ops_email, None, "zh-CN"),),
+    """E-mail ops and post to the Feishu bot; a failure is logged, not raised."""
+    report = send_ops_alert(load_settings(), subject, lines, key=key)
+    get_run_logger().info(
+        "Ops alert %r: e-mail %s, Feishu %s", subject, report.email, report.feishu
     )
-    logger = get_run_logger()
-    with smtp_config(settings) as config:
-        deliver(
-            [message],
-            config,
-            on_sent=lambda m: logger.info("Alerted ops: %s", subject),
-            on_failed=lambda m, why: logger.error("Ops alert not sent: %s", why),
-        )
 
 
 def publish_summary(summary: RunSummary) -> None:

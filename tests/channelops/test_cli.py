@@ -19,6 +19,11 @@ import pytest
 from typer.testing import CliRunner
 
 from channelops.cli import app
+from channelops.outbox import queue_scorecards, send_pending
+from channelops.scorecard_mail import scorecard_documents
+from channelops.settings import load_settings
+from channelops.warehouse import Warehouse
+from notifications.sink import MailSink
 
 runner = CliRunner()
 
@@ -77,6 +82,46 @@ def test_demo_mails_each_partner_only_its_own_names_ids_and_amounts(
     assert result.exit_code == 0, result.output
     assert "Demo settled 2026Q3" in result.output
     assert_each_message_holds_only_its_partner(isolated_settings)
+    assert_scorecards_mailed_once_with_own_figures(isolated_settings)
+
+
+def assert_scorecards_mailed_once_with_own_figures(home: Path) -> None:
+    """The demo's scorecards, mailed; their points agree with the mart's score."""
+    settings = load_settings()
+    received = home / "scorecard-mail"
+    with Warehouse(settings) as warehouse, MailSink(received) as sink:
+        direct = settings.model_copy(
+            update={"smtp_host": "127.0.0.1", "smtp_port": sink.port}
+        )
+        queue_scorecards(settings, warehouse, "2026Q3")
+        queue_scorecards(settings, warehouse, "2026Q3")
+        first = send_pending(direct, warehouse, period="2026Q3", kind="scorecard")
+        again = send_pending(direct, warehouse, period="2026Q3", kind="scorecard")
+        documents = scorecard_documents(warehouse, "2026Q3")
+    scored = [d for d in documents if d["score"] is not None]
+    assert scored and first.sent == len(documents) and again.sent == 0
+    for document in scored:
+        points = [(m["points"], m["weight"]) for m in document["metrics"]]
+        present = [(p, w) for p, w in points if p is not None]
+        mean = sum(p * w for p, w in present) / sum(w for _, w in present)
+        assert abs(mean - document["score"]) <= Decimal("0.005"), document
+    partners = published_partners(home / "published")
+    names = {p.partner_id: p.name for p in partners.values()}
+    for path in received.glob("*.eml"):
+        message = email.message_from_bytes(
+            path.read_bytes(), policy=email.policy.default
+        )
+        assert isinstance(message, EmailMessage)
+        (own,) = {f"P{n}" for n in re.findall(r"@p(\d{4})\.example", message["To"])}
+        text = "\n".join(
+            str(part.get_content())
+            for part in message.walk()
+            if part.get_content_maintype() == "text"
+        )
+        assert set(re.findall(r"P\d{4}", text)) == {own}, path.name
+        for partner_id, name in names.items():
+            if partner_id != own:
+                assert name not in text.replace(names.get(own, own), ""), path.name
 
 
 def assert_each_message_holds_only_its_partner(home: Path) -> None:
