@@ -126,6 +126,7 @@ def demo(
     )
     console.print(f"\n[bold green]Demo settled {DEMO_LAST_QUARTER}[/]")
     _print_summary(summary, settings)
+    _write_pack(settings, DEMO_LAST_QUARTER, "zh-CN")
 
 
 @app.command()
@@ -246,6 +247,45 @@ def resend(
         ),
     )
     _print_summary(summary, settings)
+
+
+@app.command("meeting-pack")
+def meeting_pack(
+    period: Annotated[str, typer.Option(help="The quarter, e.g. 2026Q3.")],
+    language: Annotated[str, typer.Option(help="zh-CN (default) or en.")] = "zh-CN",
+) -> None:
+    """Write the quarterly channel-meeting pack (HTML, XLSX, PDF)."""
+    _logging()
+    if language not in ("zh-CN", "en"):
+        console.print(
+            f"[bold red]Meeting pack refused:[/] --language must be zh-CN or en, "
+            f"received {language!r}"
+        )
+        raise typer.Exit(EXIT_FAILED)
+    _write_pack(load_settings(), period, language)
+
+
+def _write_pack(settings: Settings, period: str, language: str) -> None:
+    from channelops.meeting_pack import write_meeting_pack
+    from channelops.periods import Quarter
+    from channelops.warehouse import Warehouse
+
+    try:
+        quarter = Quarter.parse(period)
+        with Warehouse(settings) as warehouse:
+            report = write_meeting_pack(
+                settings,
+                warehouse,
+                quarter,
+                "en" if language == "en" else "zh-CN",
+            )
+    except (ChannelopsError, ValueError) as error:
+        console.print(f"[bold red]Meeting pack not written:[/] {error}")
+        raise typer.Exit(EXIT_FAILED) from None
+    console.print(
+        f"Meeting pack {report.period} ({report.partner_count} partners): "
+        + ", ".join(str(path) for path in report.files)
+    )
 
 
 @app.command("contract")

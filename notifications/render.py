@@ -163,6 +163,11 @@ def render_ops_alert(
     )
 
 
+def render_template(name: str, context: dict[str, Any]) -> str:
+    """Any template under ``templates/`` (HTML autoescaped) with ``context``."""
+    return _render(name, context)
+
+
 @cache
 def _environment() -> Environment:
     environment = Environment(
