@@ -265,6 +265,36 @@ def meeting_pack(
     _write_pack(load_settings(), period, language)
 
 
+@app.command("send-scorecards")
+def send_scorecards(
+    period: Annotated[str, typer.Option(help="The quarter (2026Q3) or month.")],
+) -> None:
+    """E-mail each partner its scorecard for the period, once per partner."""
+    from channelops.outbox import queue_scorecards, send_pending
+    from channelops.warehouse import Warehouse, warehouse_lock
+
+    settings = load_settings()
+    _logging()
+    try:
+        with (
+            warehouse_lock(settings, holder="channelops send-scorecards"),
+            Warehouse(settings) as warehouse,
+        ):
+            queued = queue_scorecards(settings, warehouse, period)
+            report = send_pending(settings, warehouse, period=period, kind="scorecard")
+    except ChannelopsError as error:
+        console.print(f"[bold red]Scorecards not sent:[/] {error}")
+        raise typer.Exit(EXIT_FAILED) from None
+    console.print(
+        f"Scorecards {period}: {queued.queued} queued, {report.sent} sent, "
+        f"{report.failed} failed, {len(report.unconfirmed)} unconfirmed"
+    )
+    for line in report.ops_lines():
+        console.print(line)
+    if report.failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
 def _write_pack(settings: Settings, period: str, language: str) -> None:
     from channelops.meeting_pack import write_meeting_pack
     from channelops.periods import Quarter

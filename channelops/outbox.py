@@ -465,7 +465,7 @@ def smtp_config(settings: Settings) -> Iterator[SmtpConfig]:
         yield SmtpConfig(host="127.0.0.1", port=sink.port, security="none", **common)
 
 
-def _render(row: dict[str, Any]) -> OutgoingMessage:
+def _render_statement(row: dict[str, Any]) -> OutgoingMessage:
     path = Path(row["document_path"])
     published = _read_published(path)
     recipients = _recipients(row)
@@ -582,7 +582,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 _RENDERERS: dict[str, Callable[[dict[str, Any]], OutgoingMessage]] = {
-    "statement": _render,
+    "statement": _render_statement,
     "scorecard": _render_scorecard,
 }
 
