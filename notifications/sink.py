@@ -106,6 +106,11 @@ class MailSink:
         return self._controller.port
 
     @property
+    def connections(self) -> int:
+        """SMTP connections accepted so far."""
+        return self._handler.connections
+
+    @property
     def messages(self) -> list[SunkMessage]:
         """The messages stored so far, in arrival order."""
         return self._handler.stored()
@@ -113,6 +118,7 @@ class MailSink:
     def start(self) -> None:
         self.outbox_dir.mkdir(parents=True, exist_ok=True)
         self._controller.start()
+        self._handler.connections = 0
         logger.info(
             "mail sink listening on %s:%d, filing into %s",
             self.host,
@@ -145,6 +151,8 @@ class _SinkController(Controller):
     """aiosmtpd's threaded controller, fixed for ephemeral ports."""
 
     def factory(self) -> SMTP:
+        # Called once per accepted connection.
+        self.handler.connections += 1
         # Passing the loop skips aiosmtpd's own loop lookup, which swaps the
         # process-wide warning filters from the server thread on every
         # connection.
@@ -182,6 +190,8 @@ class _OutboxHandler:
         self._refuse = frozenset(address.lower() for address in refuse)
         self._lock = threading.Lock()
         self._stored: list[SunkMessage] = []
+        # The readiness probe counts too; start() takes it off.
+        self.connections = 0
 
     def stored(self) -> list[SunkMessage]:
         with self._lock:

@@ -265,6 +265,15 @@ def test_deliver_over_a_connection_closed_between_messages_should_send_each_once
     assert outcomes.sent == [f"m{i}" for i in range(1, 7)]
     assert (report.sent, report.failed, report.unconfirmed) == (6, 0, 0)
     assert stored_ids == [message_id(f"m{i}") for i in range(1, 7)]
+    assert sink.connections == 3
+
+
+def test_deliver_should_send_a_batch_over_one_connection(outbox: Path) -> None:
+    with MailSink(outbox) as sink:
+        report, _ = send([plain_message(f"m{i}") for i in range(8)], config_for(sink))
+        connections = sink.connections
+
+    assert (report.sent, connections) == (8, 1)
 
 
 def test_deliver_after_dropped_connection_should_leave_a_possible_duplicate(
