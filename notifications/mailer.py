@@ -238,6 +238,12 @@ class _Batch:
                 f"the message: {error}",
             )
             return
+        except smtplib.SMTPDataError as error:
+            # DATA itself was refused: no content went out.
+            _reset(smtp)
+            self._connection.release_if_closed(smtp)
+            self._fail(message, _describe_error(error))
+            return
         if code != 250:
             _reset(smtp)
             self._connection.release_if_closed(smtp)

@@ -505,3 +505,27 @@ def test_smtp_config_with_port_zero_should_be_refused() -> None:
         ConfigError, match="SmtpConfig.port: expected 1 to 65535, received 0"
     ):
         SmtpConfig(host="h", port=0, security="none", sender=SENDER, sender_name="x")
+
+
+def test_deliver_should_fail_a_message_the_server_rejects_and_go_on(
+    outbox: Path,
+) -> None:
+    outcomes = Outcomes()
+
+    def failed(message: OutgoingMessage, reason: str) -> None:
+        outcomes.on_failed(message, reason)
+        outbox.mkdir()  # the sink can store again
+
+    with MailSink(outbox) as sink:
+        outbox.rmdir()  # the sink answers 451 while it cannot store
+        report = deliver(
+            [plain_message("a"), plain_message("b")],
+            config_for(sink),
+            on_sent=outcomes.on_sent,
+            on_failed=failed,
+        )
+
+    ((key, reason),) = outcomes.failed
+    assert (key, reason[:4]) == ("a", "451 ")
+    assert outcomes.sent == ["b"]
+    assert (report.sent, report.failed, report.unconfirmed) == (1, 1, 0)
