@@ -647,7 +647,7 @@ def _statement_line(
     )
 
 
-def _explanation(line: dict[str, Any], currency: str, language: Language) -> str | None:
+def _explanation(line: dict[str, Any], currency: str, language: Language) -> str:
     """Why a line's amount is what it is, from the fields the document carries."""
     parts = []
     texts = EXPLANATION_TEXT[language]
@@ -657,7 +657,7 @@ def _explanation(line: dict[str, Any], currency: str, language: Language) -> str
             parts.append(texts[field_name].format(format_money(amount, currency)))
     if line.get("reason"):
         parts.append(str(line["reason"]))
-    return "; ".join(parts) if parts else None
+    return "; ".join(parts)
 
 
 def _changes(

@@ -14,6 +14,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from channelops.errors import ChannelopsError
 from channelops.warehouse import Warehouse
 from notifications.documents import (
     Language,
@@ -28,8 +29,18 @@ TREND_PERIODS = 8
 _QUARTER = re.compile(r"\d{4}Q[1-4]")
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 PERCENT_METRICS = frozenset(
-    {"sales_growth_qoq", "collection_ratio", "return_rate", "sla_breach_rate"}
+    {
+        "sales_growth_qoq",
+        "sales_growth_yoy",
+        "target_attainment",
+        "collection_ratio",
+        "return_rate",
+        "sla_breach_rate",
+    }
 )
+# The mart holding a period's scorecards: quarters, or months.
+QUARTERLY_MART = "marts.fct_partner_scorecard"
+MONTHLY_MART = "marts.fct_partner_scorecard_monthly"
 _RULE_TEXT: dict[Language, dict[bool, str]] = {
     "zh-CN": {
         True: "{floor} 及以下记 0 分，{cap} 及以上记 100 分，之间按比例；越高越好",
@@ -50,7 +61,15 @@ _TIER_TEXT: dict[Language, tuple[str, str]] = {
 
 def scorecard_documents(warehouse: Warehouse, period: str) -> list[dict[str, Any]]:
     """One document per partner scored (or listed) in ``period``."""
-    same_kind = "____Q_" if _QUARTER.fullmatch(period) else "____-__"
+    if _QUARTER.fullmatch(period):
+        mart, same_kind = QUARTERLY_MART, "____Q_"
+    elif _MONTH.fullmatch(period):
+        mart, same_kind = MONTHLY_MART, "____-__"
+    else:
+        raise ChannelopsError(
+            f"scorecard period must be a quarter like '2026Q3' or a month like "
+            f"'2026-09', received {period!r}"
+        )
     rules = warehouse.query_dicts(
         "select metric, label_zh, label_en, weight, is_higher_better, "
         "floor_value, cap_value from config.scorecard_metrics "
@@ -64,14 +83,14 @@ def scorecard_documents(warehouse: Warehouse, period: str) -> list[dict[str, Any
     rows = warehouse.query_dicts(
         "select s.partner_id, p.partner_name, s.score, s.tier, s.tier_label_zh, "
         f"s.tier_label_en, s.score_rank, s.scored_partner_count, {metric_columns} "
-        "from marts.fct_partner_scorecard as s "
+        f"from {mart} as s "
         "join marts.dim_partners as p on p.partner_id = s.partner_id "
         "where s.period = ? order by s.partner_id",
         (period,),
     )
     history: dict[str, list[dict[str, Any]]] = {}
     for partner_id, earlier, score in warehouse.query(
-        "select partner_id, period, score from marts.fct_partner_scorecard "
+        f"select partner_id, period, score from {mart} "
         "where period <= ? and period like ? order by partner_id, period",
         (period, same_kind),
     ):

@@ -58,7 +58,7 @@ class StatementLine:
     amount: Decimal
     source_line_count: int
     kind: str = "program"
-    explanation: str | None = None
+    explanation: str = ""
 
     @property
     def is_adjustment(self) -> bool:

@@ -194,7 +194,7 @@ def _sections(statement: Statement, labels: _Labels) -> tuple[Section, ...]:
 
 
 def _line_row(statement: Statement, line: StatementLine) -> tuple[str, ...]:
-    rule = line.rule if line.explanation is None else f"{line.rule}\n{line.explanation}"
+    rule = f"{line.rule}\n{line.explanation}" if line.explanation else line.rule
     return (
         str(line.line_no),
         f"{line.program_name}（{line.program_id}）",
