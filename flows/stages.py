@@ -282,6 +282,19 @@ def send(period: Quarter, partners: frozenset[str] | None = None) -> SendReport:
         report = send_pending(
             settings, warehouse, period=period.label, partners=partners
         )
+    to_check = report.ops_lines()
+    if to_check:
+        # Unconfirmed and refused messages are not retried: ops must look.
+        send_ops_alert(
+            settings,
+            f"【邮件待核对】{period.label} 结算单 / statement e-mails to check",
+            [
+                f"{len(report.unconfirmed)} unconfirmed, {len(report.refused)} "
+                "recipient(s) refused",
+                *to_check,
+            ],
+            key=f"delivery:{period.label}:{flow_run.get_id() or 'no-run'}",
+        )
     if report.failed:
         raise DeliveryIncomplete(
             f"{report.failed} statement e-mail(s) failed: "
