@@ -620,11 +620,7 @@ def statement_from_document(
             None if scorecard is None else _scorecard_summary(scorecard, language)
         ),
         carried_forward=Decimal(document.get("carried_forward_amount") or "0.00"),
-        changes=(
-            None
-            if previous is None
-            else _changes(previous, document, language=language)
-        ),
+        changes=_changes(previous, document),
     )
 
 
@@ -661,8 +657,18 @@ def _explanation(line: dict[str, Any], currency: str, language: Language) -> str
 
 
 def _changes(
-    previous: dict[str, Any], document: dict[str, Any], *, language: Language
-) -> VersionChanges:
+    previous: dict[str, Any] | None, document: dict[str, Any]
+) -> VersionChanges | None:
+    """Program by program, against the version this one replaces.
+
+    A document that publishes only deltas (``supersedes_version``, each line
+    with what was published before) says so itself; any other is compared
+    with the previous version's published file.
+    """
+    if "supersedes_version" in document:
+        return _delta_changes(document)
+    if previous is None:
+        return None
     before = _amounts_by_program(previous["document"])
     after = _amounts_by_program(document)
     changed = tuple(
@@ -675,11 +681,37 @@ def _changes(
         for program in sorted(before.keys() | after.keys())
         if before.get(program, (None, None))[1] != after.get(program, (None, None))[1]
     )
-    reason = document.get("change_reason")
+    reason = document.get("change_reason") or document.get("reason")
     return VersionChanges(
         previous_version=previous["version"],
         previous_total=Decimal(previous["document"]["total_amount"]),
+        total=Decimal(document["total_amount"]),
         lines=changed,
+        reason=None if reason is None else str(reason),
+    )
+
+
+def _delta_changes(document: dict[str, Any]) -> VersionChanges:
+    lines = []
+    for line in document["lines"]:
+        before = Decimal(line.get("previously_published_amount") or ZERO)
+        settled = line.get("settled_amount")
+        after = before + Decimal(line["amount"]) if settled is None else settled
+        lines.append(
+            LineChange(
+                program_id=line["program_id"],
+                program_name=line["program_name"],
+                previous_amount=before if before else None,
+                amount=None if line.get("line_kind") == "withdrawn" else Decimal(after),
+            )
+        )
+    total = Decimal(document.get("settlement_total_amount", document["total_amount"]))
+    reason = document.get("reason")
+    return VersionChanges(
+        previous_version=int(document["supersedes_version"]),
+        previous_total=total - Decimal(document["total_amount"]),
+        total=total,
+        lines=tuple(lines),
         reason=None if reason is None else str(reason),
     )
 

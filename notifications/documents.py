@@ -84,10 +84,16 @@ class LineChange:
 
 @dataclass(frozen=True)
 class VersionChanges:
-    """What a corrected statement changes against the version it replaces."""
+    """What a corrected statement changes against the version it replaces.
+
+    ``previous_total`` and ``total`` are the settlement's full totals before
+    and after; a version that publishes only deltas has a ``Statement.total``
+    of the deltas, so the full total is kept here.
+    """
 
     previous_version: int
     previous_total: Decimal
+    total: Decimal
     lines: tuple[LineChange, ...]
     reason: str | None = None
 

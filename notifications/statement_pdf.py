@@ -218,8 +218,8 @@ def _changes_section(
         previous=changes.previous_version,
         version=statement.version,
         before=format_money(changes.previous_total, statement.currency),
-        after=format_money(statement.total, statement.currency),
-        diff=format_money(statement.total - changes.previous_total, statement.currency),
+        after=format_money(changes.total, statement.currency),
+        diff=format_money(changes.total - changes.previous_total, statement.currency),
     )
     return Section(
         title=labels.changes_title,

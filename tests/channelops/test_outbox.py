@@ -252,3 +252,42 @@ def test_a_corrected_version_is_mailed_with_what_changed_since_the_last(
     assert "(v2)" in str(message["Subject"])
     assert "与上一版本（v1）相比的变化" in text
     assert "- 季度返利（RB-Q）：¥2,000.00 → ¥2,150.50（差额 ¥150.50）" in text
+
+
+def test_a_version_of_delta_lines_is_mailed_with_the_full_before_and_after(
+    settings: Settings, warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """A ledger that publishes only the deltas of a correction (issue 3's)."""
+    delta = document("P0001", "150.50")
+    delta["lines"][0].update(
+        line_kind="program_correction",
+        previously_published_amount="2000.00",
+        settled_amount="2150.50",
+    )
+    delta.update(
+        supersedes_version=1,
+        settlement_total_amount="2150.50",
+        reason="corrects v1: input files changed",
+    )
+    statement = publish(settings, "P0001", "150.50", version=2)
+    path = statement_path(settings, statement)
+    path.write_bytes(
+        canonical_json(
+            {"version": 2, "content_hash": statement.content_hash, "document": delta}
+        )
+    )
+    queue_statements(settings, warehouse, (statement,))
+
+    with MailSink(tmp_path / "received") as sink:
+        send_through(sink, settings, warehouse)
+        (sunk,) = sink.messages
+
+    message = email.message_from_bytes(
+        sunk.path.read_bytes(), policy=email.policy.default
+    )
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = str(body.get_content())
+    assert "- 季度返利（RB-Q）：¥2,000.00 → ¥2,150.50（差额 ¥150.50）" in text
+    assert "- 返利合计：¥2,000.00 → ¥2,150.50（差额 ¥150.50）" in text
+    assert "变更原因：corrects v1: input files changed" in text

@@ -188,6 +188,7 @@ def corrected_statement() -> Statement:
         changes=VersionChanges(
             previous_version=1,
             previous_total=TOTAL,
+            total=sum((line.amount for line in lines), Decimal("0.00")),
             lines=(
                 LineChange("RB-2026-01-CB", "退货扣回", None, Decimal("-2000.00")),
                 LineChange(
