@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: demo test checks lint clean ops ops-down
+.PHONY: demo test checks lint clean ops ops-down browser
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -32,10 +32,22 @@ ops-down:
 	.venv/bin/channelops ops down
 
 ## test: install with the test tools, then lint, type-check and run every test.
-test: $(UV)
+test: $(UV) browser
 	$(UV) sync --frozen
 	$(MAKE) --no-print-directory checks
 	.venv/bin/python -m pytest
+
+## browser: headless Chromium for the e-mail screenshot tests (Debian package
+## `chromium`), installed with apt-get when it is missing and we run as root;
+## otherwise those tests are skipped and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends chromium; \
+	  else \
+	    echo "chromium is missing and this is not root: screenshot tests skip"; \
+	  fi; }
 
 ## checks: the static checks `make test` runs first (needs `uv sync` done).
 checks:

@@ -126,6 +126,7 @@ def demo(
     )
     console.print(f"\n[bold green]Demo settled {DEMO_LAST_QUARTER}[/]")
     _print_summary(summary, settings)
+    _write_pack(settings, DEMO_LAST_QUARTER, "zh-CN")
 
 
 @app.command()
@@ -246,6 +247,75 @@ def resend(
         ),
     )
     _print_summary(summary, settings)
+
+
+@app.command("meeting-pack")
+def meeting_pack(
+    period: Annotated[str, typer.Option(help="The quarter, e.g. 2026Q3.")],
+    language: Annotated[str, typer.Option(help="zh-CN (default) or en.")] = "zh-CN",
+) -> None:
+    """Write the quarterly channel-meeting pack (HTML, XLSX, PDF)."""
+    _logging()
+    if language not in ("zh-CN", "en"):
+        console.print(
+            f"[bold red]Meeting pack refused:[/] --language must be zh-CN or en, "
+            f"received {language!r}"
+        )
+        raise typer.Exit(EXIT_FAILED)
+    _write_pack(load_settings(), period, language)
+
+
+@app.command("send-scorecards")
+def send_scorecards(
+    period: Annotated[str, typer.Option(help="The quarter (2026Q3) or month.")],
+) -> None:
+    """E-mail each partner its scorecard for the period, once per partner."""
+    from channelops.outbox import queue_scorecards, send_pending
+    from channelops.warehouse import Warehouse, warehouse_lock
+
+    settings = load_settings()
+    _logging()
+    try:
+        with (
+            warehouse_lock(settings, holder="channelops send-scorecards"),
+            Warehouse(settings) as warehouse,
+        ):
+            queued = queue_scorecards(settings, warehouse, period)
+            report = send_pending(settings, warehouse, period=period, kind="scorecard")
+    except ChannelopsError as error:
+        console.print(f"[bold red]Scorecards not sent:[/] {error}")
+        raise typer.Exit(EXIT_FAILED) from None
+    console.print(
+        f"Scorecards {period}: {queued.queued} queued, {report.sent} sent, "
+        f"{report.failed} failed, {len(report.unconfirmed)} unconfirmed"
+    )
+    for line in report.ops_lines():
+        console.print(line)
+    if report.failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _write_pack(settings: Settings, period: str, language: str) -> None:
+    from channelops.meeting_pack import write_meeting_pack
+    from channelops.periods import Quarter
+    from channelops.warehouse import Warehouse
+
+    try:
+        quarter = Quarter.parse(period)
+        with Warehouse(settings) as warehouse:
+            report = write_meeting_pack(
+                settings,
+                warehouse,
+                quarter,
+                "en" if language == "en" else "zh-CN",
+            )
+    except (ChannelopsError, ValueError) as error:
+        console.print(f"[bold red]Meeting pack not written:[/] {error}")
+        raise typer.Exit(EXIT_FAILED) from None
+    console.print(
+        f"Meeting pack {report.period} ({report.partner_count} partners): "
+        + ", ".join(str(path) for path in report.files)
+    )
 
 
 @app.command("contract")

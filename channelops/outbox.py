@@ -1,41 +1,58 @@
 """The outbox: every partner message is recorded before it is sent.
 
 A message is queued once per statement version, under an idempotency key
-(partner, period, version, content hash); sending marks it ``sent`` right
-after the SMTP server accepts it. A rerun sends only what is still
-``pending`` or ``failed``, so delivered statements are never sent twice.
-The window SMTP leaves open (accepted, then the run dies before recording
-it) can repeat one message; it keeps its Message-ID so the copy is
-recognisable.
+(document, partner, period, version, content hash); sending marks it
+``sent`` right after the SMTP server accepts it. A rerun sends only what is
+still ``pending`` or ``failed`` (certainly not delivered), so delivered
+statements are never sent twice.
+
+Two statuses are not sent again by a rerun: ``unconfirmed`` (the connection
+dropped after the content went out, so the relay may hold it: sending again
+could give the partner two copies; check the relay's log for its Message-ID
+and resend deliberately if it is not there) and ``refused`` (the server
+refused every recipient permanently; fix the contact and resend). Each
+refused recipient is recorded in ``ops.outbox_refusals``. The window SMTP
+leaves open (accepted, then the run dies before recording it) can still
+repeat one message; it keeps its Message-ID so the copy is recognisable.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from channelops.errors import ChannelopsError
-from channelops.publish import LEDGER_DDL, PublishedStatement, statement_path
+from channelops.publish import (
+    LEDGER_DDL,
+    PublishedStatement,
+    canonical_json,
+    statement_path,
+)
+from channelops.scorecard_mail import scorecard_documents, scorecard_from_document
 from channelops.settings import Settings
 from channelops.warehouse import Warehouse
 from notifications.documents import (
     Language,
+    LineChange,
     OutgoingMessage,
     Recipient,
     ScorecardMetric,
     ScorecardSummary,
     Statement,
     StatementLine,
+    VersionChanges,
     message_id_for,
 )
-from notifications.mailer import SmtpConfig, deliver
-from notifications.render import render_statement_message
+from notifications.mailer import ALL_REFUSED, RefusedRecipient, SmtpConfig, deliver
+from notifications.render import render_scorecard_message, render_statement_message
 from notifications.sink import MailSink
 
 logger = logging.getLogger(__name__)
@@ -58,10 +75,21 @@ create table if not exists ops.outbox (
     sent_at timestamp
 )
 """
+REFUSALS_DDL = """
+create table if not exists ops.outbox_refusals (
+    message_key varchar not null,
+    recipient varchar not null,
+    reason varchar not null,
+    refused_at timestamp not null
+)
+"""
 # Statuses a message can be in; only the first two are sent.
 SENDABLE = ("pending", "failed")
 NO_CONTACT = "no_contact"
+UNCONFIRMED = "unconfirmed"
+REFUSED = "refused"
 
+# How a calculation reads to a partner; one not listed prints its own name.
 RULE_TEXT: dict[Language, dict[str, str]] = {
     "zh-CN": {
         "retroactive": "全额累进：达到档位的返利率适用于全部基数",
@@ -86,6 +114,7 @@ RULE_TEXT: dict[Language, dict[str, str]] = {
         "withdrawn": "Withdraws a line published before",
     },
 }
+ZERO = Decimal("0.00")
 
 
 def line_explanation(line: dict[str, Any], language: Language) -> str:
@@ -135,9 +164,28 @@ class QueueReport:
 
 @dataclass(frozen=True)
 class SendReport:
+    """One send: ``failed`` messages are retried by a rerun, the rest are not."""
+
     sent: int
     failed: int
     problems: tuple[str, ...]
+    unconfirmed: tuple[str, ...] = ()
+    refused: tuple[RefusedRecipient, ...] = ()
+
+    def ops_lines(self) -> list[str]:
+        """What ops must look at by hand after this send, one line each."""
+        lines = [
+            f"Unconfirmed {key}: the connection dropped after the content was "
+            "sent; look for its Message-ID in the relay's log and resend "
+            "(channelops resend) only if it is not there"
+            for key in self.unconfirmed
+        ]
+        lines.extend(
+            f"Refused {refusal.recipient} for {refusal.key}: {refusal.reason}; "
+            "fix the partner contact"
+            for refusal in self.refused
+        )
+        return lines
 
 
 def statement_message_key(statement: PublishedStatement) -> str:
@@ -228,17 +276,19 @@ def send_pending(
     *,
     period: str | None = None,
     partners: frozenset[str] | None = None,
+    kind: str = "statement",
 ) -> SendReport:
-    """Send every pending or failed statement message, recording each outcome.
+    """Send every pending or failed message of ``kind``, recording each outcome.
 
-    With ``partners`` only those partners' messages are sent; the others
-    stay in the outbox as they are.
+    ``kind`` is ``statement`` or ``scorecard``. With ``partners`` only those
+    partners' messages are sent; the others stay in the outbox as they are.
     """
     warehouse.execute(OUTBOX_DDL)
+    renderer = _RENDERERS[kind]
     chosen = sorted(partners) if partners is not None else []
     rows = warehouse.query_dicts(
         "select message_key, document_path, recipients, message_id, version "
-        "from ops.outbox where kind = 'statement' and status in (?, ?) "
+        "from ops.outbox where kind = ? and status in (?, ?) "
         + ("and period = ? " if period else "")
         + (
             f"and partner_id in ({', '.join('?' for _ in chosen)}) "
@@ -246,38 +296,86 @@ def send_pending(
             else ""
         )
         + "order by partner_id, period, version",
-        (*SENDABLE, *((period,) if period else ()), *chosen),
+        (kind, *SENDABLE, *((period,) if period else ()), *chosen),
     )
     if not rows:
-        logger.info("No statement messages waiting to be sent")
+        logger.info("No %s messages waiting to be sent", kind)
         return SendReport(0, 0, ())
-    messages = [_render(row) for row in rows]
-    problems: list[str] = []
-    sent = failed = 0
+    messages = [renderer(row) for row in rows]
+    outcome = _Outcomes(warehouse)
+    with smtp_config(settings) as config:
+        report = deliver(
+            messages,
+            config,
+            on_sent=outcome.sent,
+            on_failed=outcome.failed,
+            on_unconfirmed=outcome.unconfirmed,
+        )
+    outcome.record_refusals(report.refused)
+    logger.info(
+        "Sent %d %s message(s): %d failed (a rerun retries them), "
+        "%d unconfirmed, %d recipient(s) refused",
+        outcome.sent_count,
+        kind,
+        len(outcome.problems),
+        len(outcome.unconfirmed_keys),
+        len(report.refused),
+    )
+    return SendReport(
+        outcome.sent_count,
+        len(outcome.problems),
+        tuple(outcome.problems),
+        tuple(outcome.unconfirmed_keys),
+        tuple(report.refused),
+    )
 
-    def on_sent(message: OutgoingMessage) -> None:
-        nonlocal sent
-        sent += 1
-        warehouse.execute(
+
+class _Outcomes:
+    """Records each message's outcome in the outbox as the mailer reports it."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self._warehouse = warehouse
+        self.sent_count = 0
+        self.problems: list[str] = []
+        self.unconfirmed_keys: list[str] = []
+
+    def sent(self, message: OutgoingMessage) -> None:
+        self.sent_count += 1
+        self._warehouse.execute(
             "update ops.outbox set status = 'sent', attempts = attempts + 1, "
             "last_error = null, sent_at = ? where message_key = ?",
-            (datetime.now(UTC).replace(tzinfo=None), message.key),
+            (_now(), message.key),
         )
 
-    def on_failed(message: OutgoingMessage, reason: str) -> None:
-        nonlocal failed
-        failed += 1
-        problems.append(f"{message.key}: {reason}")
-        warehouse.execute(
-            "update ops.outbox set status = 'failed', attempts = attempts + 1, "
+    def failed(self, message: OutgoingMessage, reason: str) -> None:
+        # Every recipient refused for good: retrying cannot help.
+        status = REFUSED if reason == ALL_REFUSED else "failed"
+        if status == "failed":
+            self.problems.append(f"{message.key}: {reason}")
+        self._record(message, status, reason)
+
+    def unconfirmed(self, message: OutgoingMessage, reason: str) -> None:
+        self.unconfirmed_keys.append(message.key)
+        self._record(message, UNCONFIRMED, reason)
+
+    def record_refusals(self, refused: list[RefusedRecipient]) -> None:
+        self._warehouse.execute(REFUSALS_DDL)
+        for refusal in refused:
+            self._warehouse.execute(
+                "insert into ops.outbox_refusals values (?, ?, ?, ?)",
+                (refusal.key, refusal.recipient, refusal.reason, _now()),
+            )
+
+    def _record(self, message: OutgoingMessage, status: str, reason: str) -> None:
+        self._warehouse.execute(
+            "update ops.outbox set status = ?, attempts = attempts + 1, "
             "last_error = ? where message_key = ?",
-            (reason, message.key),
+            (status, reason, message.key),
         )
 
-    with smtp_config(settings) as config:
-        deliver(messages, config, on_sent=on_sent, on_failed=on_failed)
-    logger.info("Sent %d statement message(s), %d failed", sent, failed)
-    return SendReport(sent, failed, tuple(problems))
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -405,33 +503,144 @@ def smtp_config(settings: Settings) -> Iterator[SmtpConfig]:
         yield SmtpConfig(host="127.0.0.1", port=sink.port, security="none", **common)
 
 
-def _render(row: dict[str, Any]) -> OutgoingMessage:
-    with open(row["document_path"], encoding="utf-8") as handle:
-        published = json.load(handle, parse_float=Decimal)
-    recipients = tuple(
-        Recipient(r["email"], r["name"], r["language"])
-        for r in json.loads(row["recipients"])
-    )
+def _render_statement(row: dict[str, Any]) -> OutgoingMessage:
+    path = Path(row["document_path"])
+    published = _read_published(path)
+    recipients = _recipients(row)
+    version = published["version"]
+    # A corrected statement is compared with the version it replaces.
+    previous_path = path.with_name(f"v{version - 1}.json")
+    previous = _read_published(previous_path) if previous_path.is_file() else None
     statement = statement_from_document(
         published["document"],
-        version=published["version"],
+        version=version,
         content_hash=published["content_hash"],
         language=recipients[0].language,
+        previous=previous,
     )
     return render_statement_message(
         statement, recipients, key=row["message_key"], message_id=row["message_id"]
     )
 
 
+def queue_scorecards(
+    settings: Settings, warehouse: Warehouse, period: str
+) -> QueueReport:
+    """Record one pending scorecard message per partner for ``period``.
+
+    A partner gets one scorecard per period: a later rebuild that changes
+    the figures does not mail it again (the key's content hash records
+    which figures were sent).
+    """
+    warehouse.execute(OUTBOX_DDL)
+    contacts = _contacts(warehouse)
+    already = {
+        row[0]
+        for row in warehouse.query(
+            "select partner_id from ops.outbox where kind = 'scorecard' and period = ?",
+            (period,),
+        )
+    }
+    folder = settings.reports_dir / "scorecards" / period
+    queued, without_contact = 0, []
+    with warehouse.transaction():
+        for document in scorecard_documents(warehouse, period):
+            partner_id = document["partner"]["partner_id"]
+            if partner_id in already:
+                continue
+            data = canonical_json(document)
+            digest = hashlib.sha256(data).hexdigest()
+            path = folder / f"{partner_id}_{digest[:16]}.json"
+            _write_document(path, data)
+            recipients = contacts.get(partner_id, [])
+            if not recipients:
+                without_contact.append(partner_id)
+            key = f"scorecard:{partner_id}:{period}:v1:{digest[:16]}"
+            warehouse.execute(
+                "insert into ops.outbox values "
+                "(?, 'scorecard', ?, ?, 1, ?, ?, ?, ?, ?, 0, null, ?, null)",
+                (
+                    key,
+                    partner_id,
+                    period,
+                    digest,
+                    str(path),
+                    json.dumps([r.__dict__ for r in recipients], ensure_ascii=False),
+                    message_id_for(key, _mail_domain(settings)),
+                    "pending" if recipients else NO_CONTACT,
+                    _now(),
+                ),
+            )
+            queued += bool(recipients)
+    logger.info(
+        "Queued %d scorecard message(s) for %s; %d partner(s) without contact",
+        queued,
+        period,
+        len(without_contact),
+    )
+    return QueueReport(queued, tuple(without_contact))
+
+
+def _write_document(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def _render_scorecard(row: dict[str, Any]) -> OutgoingMessage:
+    path = Path(row["document_path"])
+    document = _read_published(path)
+    recipients = _recipients(row)
+    card = scorecard_from_document(
+        document,
+        content_hash=hashlib.sha256(path.read_bytes()).hexdigest(),
+        language=recipients[0].language,
+    )
+    return render_scorecard_message(
+        card, recipients, key=row["message_key"], message_id=row["message_id"]
+    )
+
+
+def _recipients(row: dict[str, Any]) -> tuple[Recipient, ...]:
+    return tuple(
+        Recipient(r["email"], r["name"], r["language"])
+        for r in json.loads(row["recipients"])
+    )
+
+
+def _read_published(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        published: dict[str, Any] = json.load(handle, parse_float=Decimal)
+    return published
+
+
 def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+_RENDERERS: dict[str, Callable[[dict[str, Any]], OutgoingMessage]] = {
+    "statement": _render_statement,
+    "scorecard": _render_scorecard,
+}
+
+
 def statement_from_document(
-    document: dict[str, Any], *, version: int, content_hash: str, language: Language
+    document: dict[str, Any],
+    *,
+    version: int,
+    content_hash: str,
+    language: Language,
+    previous: dict[str, Any] | None = None,
 ) -> Statement:
-    """The mail's view of a published statement document."""
+    """The mail's view of a published statement document.
+
+    ``previous`` is the published file of the version this one replaces;
+    with it the statement says what changed. Fields a document may lack
+    (line kinds, explanations, carry-forward) default to a plain rebate.
+    """
     scorecard = document.get("scorecard")
+    total = Decimal(document["total_amount"])
     return Statement(
         partner_id=document["partner"]["partner_id"],
         partner_name=document["partner"]["partner_name"],
@@ -440,28 +649,106 @@ def statement_from_document(
         currency=document["currency"],
         net_sales=Decimal(document["net_sales"]),
         lines=tuple(
-            StatementLine(
-                line_no=line["line_no"],
-                program_id=line["program_id"],
-                program_name=line["program_name"],
-                rule=RULE_TEXT[language][line["calculation"]],
-                basis_amount=Decimal(line["basis_amount"]),
-                tier=line["tier_name"],
-                rate=Decimal(line["rate"]),
-                amount=Decimal(line["amount"]),
-                source_line_count=line["source_line_count"],
-                explanation=line_explanation(line, language),
-                source_line_ids=tuple(line.get("source_line_ids", ())),
-                rate_is_per_unit=line.get("basis") == "quantity",
-            )
+            _statement_line(line, document["currency"], language)
             for line in document["lines"]
         ),
-        total=Decimal(document["total_amount"]),
+        total=total,
         content_hash=content_hash,
         scorecard=(
             None if scorecard is None else _scorecard_summary(scorecard, language)
         ),
+        carried_forward=Decimal(document.get("carried_forward_amount") or "0.00"),
+        changes=_changes(previous, document),
     )
+
+
+def _statement_line(
+    line: dict[str, Any], currency: str, language: Language
+) -> StatementLine:
+    calculation = line["calculation"]
+    return StatementLine(
+        line_no=line["line_no"],
+        program_id=line["program_id"],
+        program_name=line["program_name"],
+        rule=RULE_TEXT[language].get(calculation, calculation),
+        basis_amount=Decimal(line["basis_amount"]),
+        tier=line["tier_name"],
+        rate=Decimal(line["rate"]),
+        amount=Decimal(line["amount"]),
+        source_line_count=line["source_line_count"],
+        kind=line.get("line_kind") or "program",
+        explanation=line_explanation(line, language),
+        source_line_ids=tuple(line.get("source_line_ids", ())),
+        rate_is_per_unit=line.get("basis") == "quantity",
+    )
+
+
+def _changes(
+    previous: dict[str, Any] | None, document: dict[str, Any]
+) -> VersionChanges | None:
+    """Program by program, against the version this one replaces.
+
+    A document that publishes only deltas (``supersedes_version``, each line
+    with what was published before) says so itself; any other is compared
+    with the previous version's published file.
+    """
+    if "supersedes_version" in document:
+        return _delta_changes(document)
+    if previous is None:
+        return None
+    before = _amounts_by_program(previous["document"])
+    after = _amounts_by_program(document)
+    changed = tuple(
+        LineChange(
+            program_id=program,
+            program_name=(after.get(program) or before[program])[0],
+            previous_amount=before[program][1] if program in before else None,
+            amount=after[program][1] if program in after else None,
+        )
+        for program in sorted(before.keys() | after.keys())
+        if before.get(program, (None, None))[1] != after.get(program, (None, None))[1]
+    )
+    reason = document.get("change_reason") or document.get("reason")
+    return VersionChanges(
+        previous_version=previous["version"],
+        previous_total=Decimal(previous["document"]["total_amount"]),
+        total=Decimal(document["total_amount"]),
+        lines=changed,
+        reason=None if reason is None else str(reason),
+    )
+
+
+def _delta_changes(document: dict[str, Any]) -> VersionChanges:
+    lines = []
+    for line in document["lines"]:
+        before = Decimal(line.get("previously_published_amount") or ZERO)
+        settled = line.get("settled_amount")
+        after = before + Decimal(line["amount"]) if settled is None else settled
+        lines.append(
+            LineChange(
+                program_id=line["program_id"],
+                program_name=line["program_name"],
+                previous_amount=before if before else None,
+                amount=None if line.get("line_kind") == "withdrawn" else Decimal(after),
+            )
+        )
+    total = Decimal(document.get("settlement_total_amount", document["total_amount"]))
+    reason = document.get("reason")
+    return VersionChanges(
+        previous_version=int(document["supersedes_version"]),
+        previous_total=total - Decimal(document["total_amount"]),
+        total=total,
+        lines=tuple(lines),
+        reason=None if reason is None else str(reason),
+    )
+
+
+def _amounts_by_program(document: dict[str, Any]) -> dict[str, tuple[str, Decimal]]:
+    amounts: dict[str, tuple[str, Decimal]] = {}
+    for line in document["lines"]:
+        name, amount = amounts.get(line["program_id"], (line["program_name"], ZERO))
+        amounts[line["program_id"]] = (name, amount + Decimal(line["amount"]))
+    return amounts
 
 
 def _scorecard_summary(

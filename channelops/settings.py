@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     ops_email: str = "channel-ops@example.com"
     mail_per_second: float = 50.0
 
+    # Ops alerts: also to a Feishu (Lark) group bot when its webhook is set,
+    # signed when its secret is set (both are secrets: never logged). At most
+    # ``alerts_per_hour`` alerts go out per channel; the rest are counted
+    # and named in the next alert that goes out.
+    feishu_webhook_url: SecretStr | None = None
+    feishu_secret: SecretStr | None = None
+    alerts_per_hour: int = Field(default=20, ge=1)
+
     @property
     def warehouse_kind(self) -> Literal["duckdb", "postgres"]:
         """DuckDB for local runs, PostgreSQL in production."""

@@ -19,6 +19,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
+from channelops.alerts import send_ops_alert
 from channelops.early_warning import WarningReport, new_warnings, record_alerted
 from channelops.errors import DeliveryIncomplete, GateBlocked
 from channelops.outbox import (
@@ -26,7 +27,6 @@ from channelops.outbox import (
     SendReport,
     queue_statements,
     send_pending,
-    smtp_config,
 )
 from channelops.periods import Quarter, today_in
 from channelops.publish import PublishReport, publish_statements
@@ -44,9 +44,6 @@ from flows.retries import (
     TRANSIENT_RETRY_DELAY_SECONDS,
     only_transient,
 )
-from notifications.documents import Recipient, message_id_for
-from notifications.mailer import deliver
-from notifications.render import render_ops_alert
 
 
 @dataclass
@@ -121,8 +118,10 @@ class RunSummary:
         if self.send is not None:
             out.append(
                 f"E-mails: {self.queued} queued, {self.send.sent} sent, "
-                f"{self.send.failed} failed"
+                f"{self.send.failed} failed, {len(self.send.unconfirmed)} "
+                f"unconfirmed, {len(self.send.refused)} recipient(s) refused"
             )
+            out.extend(self.send.ops_lines())
         if self.resend is not None:
             out.append(
                 f"Resend {self.resend.message_key}: "
@@ -243,28 +242,27 @@ def alert_new_warnings(period: Quarter, run_id: str) -> WarningReport:
         if report.is_empty:
             logger.info("No new warnings or SLA breaches for %s", period.label)
             return report
-        key = f"warnings:{period.label}:{run_id}"
-        message = render_ops_alert(
+        alert = send_ops_alert(
+            settings,
             report.subject(),
             report.lines(),
-            key=key,
-            message_id=message_id_for(key, settings.mail_from.rpartition("@")[2]),
-            to=(Recipient(settings.ops_email, None, "zh-CN"),),
+            key=f"warnings:{period.label}:{run_id}",
         )
-        problems: list[str] = []
-        with smtp_config(settings) as config:
-            deliver(
-                [message],
-                config,
-                on_sent=lambda m: None,
-                on_failed=lambda m, why: problems.append(why),
-            )
-        if problems:
+        logger.info(
+            "Warnings alert for %s: e-mail %s, Feishu %s",
+            period.label,
+            alert.email,
+            alert.feishu,
+        )
+        if alert.email.startswith("failed"):
             raise DeliveryIncomplete(
-                f"the warnings e-mail for {period.label} was not accepted: "
-                f"{problems[0]}; nothing was marked as alerted, the retry or "
+                f"the warnings e-mail for {period.label} was not accepted "
+                f"({alert.email}); nothing was marked as alerted, the retry or "
                 "the next nightly run sends it"
             )
+        if alert.email != "sent":
+            # Held by the hourly limit: not marked, so the next run sends it.
+            return report
         recorded = record_alerted(warehouse, report, run_id)
     report.mailed = True
     logger.info(
@@ -347,6 +345,19 @@ def send(period: Quarter, partners: frozenset[str] | None = None) -> SendReport:
         report = send_pending(
             settings, warehouse, period=period.label, partners=partners
         )
+    to_check = report.ops_lines()
+    if to_check:
+        # Unconfirmed and refused messages are not retried: ops must look.
+        send_ops_alert(
+            settings,
+            f"【邮件待核对】{period.label} 结算单 / statement e-mails to check",
+            [
+                f"{len(report.unconfirmed)} unconfirmed, {len(report.refused)} "
+                "recipient(s) refused",
+                *to_check,
+            ],
+            key=f"delivery:{period.label}:{flow_run.get_id() or 'no-run'}",
+        )
     if report.failed:
         raise DeliveryIncomplete(
             f"{report.failed} statement e-mail(s) failed: "
@@ -358,23 +369,11 @@ def send(period: Quarter, partners: frozenset[str] | None = None) -> SendReport:
 
 @task(name="alert ops")
 def alert_ops(subject: str, lines: list[str], key: str) -> None:
-    """E-mail the ops mailbox; a failure here is logged, not raised."""
-    settings = load_settings()
-    message = render_ops_alert(
-        subject,
-        lines,
-        key=key,
-        message_id=message_id_for(key, settings.mail_from.rpartition("@")[2]),
-        to=(Recipient(settings.ops_email, None, "zh-CN"),),
+    """E-mail ops and post to the Feishu bot; a failure is logged, not raised."""
+    report = send_ops_alert(load_settings(), subject, lines, key=key)
+    get_run_logger().info(
+        "Ops alert %r: e-mail %s, Feishu %s", subject, report.email, report.feishu
     )
-    logger = get_run_logger()
-    with smtp_config(settings) as config:
-        deliver(
-            [message],
-            config,
-            on_sent=lambda m: logger.info("Alerted ops: %s", subject),
-            on_failed=lambda m, why: logger.error("Ops alert not sent: %s", why),
-        )
 
 
 def publish_summary(summary: RunSummary) -> None:

@@ -34,9 +34,19 @@ class DocumentError(ChannelopsError, ValueError):
     """A statement or message is inconsistent; the message names the field."""
 
 
+# Line kinds a statement shows in its own section; other kinds are programs.
+ADJUSTMENT_KINDS = frozenset({"adjustment", "clawback", "true_up"})
+
+
 @dataclass(frozen=True)
 class StatementLine:
-    """One rebate program's result for a partner in a period."""
+    """One rebate program's result (or an adjustment) for a partner in a period.
+
+    ``kind`` is ``program`` for a computed rebate and ``adjustment``,
+    ``clawback`` or ``true_up`` for corrections; ``explanation`` says in the
+    partner's language why the amount is what it is (e.g. already settled
+    amounts subtracted, the approved reason of an adjustment).
+    """
 
     line_no: int
     program_id: str
@@ -47,12 +57,50 @@ class StatementLine:
     rate: Decimal
     amount: Decimal
     source_line_count: int
+    kind: str = "program"
     # What the partner needs to check the amount: accumulation, what was
     # entitled and carried, and the order lines behind it (drill-down).
     explanation: str = ""
     source_line_ids: tuple[str, ...] = ()
     # On a quantity basis the rate is an amount per unit, not a percentage.
     rate_is_per_unit: bool = False
+
+    @property
+    def is_adjustment(self) -> bool:
+        """An adjustment, clawback or true-up, or a program line taking money back."""
+        return self.kind in ADJUSTMENT_KINDS or self.amount < 0
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """One program whose amount differs from the previous version; None = absent."""
+
+    program_id: str
+    program_name: str
+    previous_amount: Decimal | None
+    amount: Decimal | None
+
+    @property
+    def difference(self) -> Decimal:
+        return (self.amount or Decimal("0.00")) - (
+            self.previous_amount or Decimal("0.00")
+        )
+
+
+@dataclass(frozen=True)
+class VersionChanges:
+    """What a corrected statement changes against the version it replaces.
+
+    ``previous_total`` and ``total`` are the settlement's full totals before
+    and after; a version that publishes only deltas has a ``Statement.total``
+    of the deltas, so the full total is kept here.
+    """
+
+    previous_version: int
+    previous_total: Decimal
+    total: Decimal
+    lines: tuple[LineChange, ...]
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +147,18 @@ class Statement:
     total: Decimal
     content_hash: str
     scorecard: ScorecardSummary | None
+    # A negative balance (clawbacks above the rebate) is carried to the next
+    # period instead of being paid; shown, never part of the total.
+    carried_forward: Decimal = Decimal("0.00")
+    changes: VersionChanges | None = None
+
+    @property
+    def program_lines(self) -> tuple[StatementLine, ...]:
+        return tuple(line for line in self.lines if not line.is_adjustment)
+
+    @property
+    def adjustment_lines(self) -> tuple[StatementLine, ...]:
+        return tuple(line for line in self.lines if line.is_adjustment)
 
     def __post_init__(self) -> None:
         where = f"statement {self.partner_id} {self.period} v{self.version}"
@@ -113,6 +173,12 @@ class Statement:
             )
         _require_fen(self.net_sales, f"{where} net_sales")
         _require_fen(self.total, f"{where} total")
+        _require_fen(self.carried_forward, f"{where} carried_forward")
+        if self.changes is not None and self.changes.previous_version >= self.version:
+            raise DocumentError(
+                f"{where}: changes must compare with an earlier version, "
+                f"received v{self.changes.previous_version!r}"
+            )
         for line in self.lines:
             _require_fen(line.basis_amount, f"{where} line {line.line_no} basis")
             _require_fen(line.amount, f"{where} line {line.line_no} amount")
@@ -159,6 +225,81 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class InlineImage:
+    """An image the HTML shows through ``cid:<cid>``; not a download."""
+
+    cid: str
+    filename: str
+    content: bytes
+    mime_type: str = "image/png"
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+", self.cid):
+            raise DocumentError(
+                f"inline image {self.filename!r}: cid must look like "
+                f"'trend.P0001@channelops', received {self.cid!r}"
+            )
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One scorecard metric as a partner reads it, with the rule that scored it."""
+
+    name: str
+    label: str
+    value: str
+    weight: Decimal
+    points: Decimal | None
+    rule: str
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    period: str
+    score: Decimal | None
+
+
+@dataclass(frozen=True)
+class PartnerScorecard:
+    """One partner's scorecard for a month or quarter; no other partner's data.
+
+    ``trend`` holds this partner's own scores for the latest periods, oldest
+    first, ending with ``period``; ``tier_rules`` the tier thresholds in the
+    partner's language.
+    """
+
+    partner_id: str
+    partner_name: str
+    period: str
+    score: Decimal | None
+    tier: str
+    rank: int | None
+    partner_count: int
+    metrics: tuple[MetricResult, ...]
+    trend: tuple[TrendPoint, ...]
+    tier_rules: tuple[str, ...]
+    content_hash: str
+
+    def __post_init__(self) -> None:
+        if self.rank is not None and not 1 <= self.rank <= self.partner_count:
+            raise DocumentError(
+                f"scorecard {self.partner_id} {self.period}: rank must be "
+                f"between 1 and {self.partner_count}, received {self.rank!r}"
+            )
+        if self.trend and self.trend[-1].period != self.period:
+            raise DocumentError(
+                f"scorecard {self.partner_id} {self.period}: the trend must end "
+                f"with the scorecard's period, received {self.trend[-1].period!r}"
+            )
+
+    def weakest(self, count: int = 2) -> tuple[MetricResult, ...]:
+        """The metrics with the fewest points; a heavier weight first on ties."""
+        scored = [m for m in self.metrics if m.points is not None]
+        scored.sort(key=lambda m: (m.points, -m.weight, m.name))
+        return tuple(scored[:count])
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """A rendered message, ready for the mailer.
 
@@ -173,6 +314,7 @@ class OutgoingMessage:
     html: str
     text: str
     attachments: tuple[Attachment, ...]
+    inline_images: tuple[InlineImage, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.key:

@@ -7,7 +7,7 @@ strings. Everything works on ``Decimal``; no value passes through a float.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from notifications.documents import FEN, DocumentError, Language
 
@@ -46,6 +46,11 @@ def format_plain(number: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+def format_points(points: Decimal) -> str:
+    """Scorecard points to one decimal place, half-up: ``86.45`` as ``86.5``."""
+    return format_plain(points.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def period_label(period: str, language: Language) -> str:

@@ -7,11 +7,15 @@ itself, so a message the server stored before dropping goes out twice; it
 also puts raw HTML in the text/plain part and gives ``text/*`` attachments
 no Content-Disposition.
 
-Delivery is at least once. Plain SMTP cannot close the window between the
-server storing a message and the client reading the reply (RFC 1047): the
-message in flight when a connection drops is reported failed although the
-server may have kept it. Nothing is retried within one call; the caller's
-outbox decides, and the stable Message-ID lets a duplicate be recognised.
+Plain SMTP cannot close the window between the server storing a message and
+the client reading the reply (RFC 1047). The envelope (MAIL, RCPT) and the
+content (DATA) are therefore sent as separate steps: a connection that drops
+before the content went out (a relay closing an idle or recycled connection)
+is reopened and the same message sent on the new one, since the server
+cannot have kept it; a drop after the content went out reports the message
+*unconfirmed*, because the server may have stored it. Unconfirmed messages
+are never retried here; the caller's outbox decides, and the stable
+Message-ID lets a duplicate be recognised.
 
 Runs in the flows' send and alert tasks (``channelops.outbox``), against the
 configured relay or, for local runs, the embedded ``notifications.sink``.
@@ -41,17 +45,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yagmail
 
 from channelops.errors import ConfigError
-from notifications.documents import Attachment, OutgoingMessage, Recipient
+from notifications.documents import (
+    Attachment,
+    InlineImage,
+    OutgoingMessage,
+    Recipient,
+)
 
 logger = logging.getLogger(__name__)
 
 Security = Literal["none", "starttls", "ssl"]
 SECURITY_MODES: tuple[Security, ...] = ("none", "starttls", "ssl")
 
-# One reconnect per batch: enough to ride out a relay restart, while a server
-# that keeps dropping stops the batch before many messages sit in the
-# at-least-once window.
-RECONNECTS_PER_BATCH = 1
+# Connections in a row that may drop without confirming a single message
+# before the rest of the batch is given up: enough to ride out a relay
+# restart, while a server that keeps dropping stops the batch before many
+# messages sit in the at-least-once window.
+DROPS_WITHOUT_DELIVERY = 2
+
+# The reason given when the server refused every recipient of a message.
+ALL_REFUSED = "all recipients refused"
 
 # compat32 with CRLF: email.header.Header folds a long Chinese subject without
 # losing spaces, which EmailMessage under policy.default does not (3.11.7).
@@ -94,11 +107,19 @@ class RefusedRecipient(NamedTuple):
 
 @dataclass(frozen=True)
 class DeliveryReport:
-    """What one ``deliver`` call did; ``sent + failed`` counts every message."""
+    """What one ``deliver`` call did.
+
+    ``sent + failed + unconfirmed`` counts every message: ``failed`` ones
+    certainly did not reach the server, ``unconfirmed`` ones may have.
+    """
 
     sent: int
     failed: int
     refused: list[RefusedRecipient]
+    unconfirmed: int = 0
+
+
+Outcome = Callable[[OutgoingMessage, str], None]
 
 
 def deliver(
@@ -106,17 +127,25 @@ def deliver(
     config: SmtpConfig,
     *,
     on_sent: Callable[[OutgoingMessage], None],
-    on_failed: Callable[[OutgoingMessage, str], None],
+    on_failed: Outcome,
+    on_unconfirmed: Outcome | None = None,
 ) -> DeliveryReport:
     """Send each message once over one reused connection, reporting each.
 
-    ``on_sent`` runs right after the server accepted a message, ``on_failed``
-    with a reason otherwise; exactly one of them runs per message. A dropped
-    connection fails the message in flight (the server may still have stored
-    it) and is reopened once per batch; refused recipients are reported and
-    the batch continues. An exception raised by a callback stops the batch.
+    ``on_sent`` runs right after the server accepted a message; ``on_failed``
+    with a reason when it certainly did not; ``on_unconfirmed`` (default:
+    ``on_failed``) when the connection dropped after the content went out,
+    so the server may have stored it. Exactly one runs per message. A
+    connection dropped before the content went out is reopened and the
+    message sent again on it; refused recipients are reported and the batch
+    continues. An exception raised by a callback stops the batch.
     """
-    batch = _Batch(config, on_sent=on_sent, on_failed=on_failed)
+    batch = _Batch(
+        config,
+        on_sent=on_sent,
+        on_failed=on_failed,
+        on_unconfirmed=on_unconfirmed or on_failed,
+    )
     try:
         for message in messages:
             batch.send(message)
@@ -124,14 +153,20 @@ def deliver(
         batch.close()
     report = batch.report()
     logger.info(
-        "delivery via %s:%d finished: %d sent, %d failed, %d recipients refused",
+        "delivery via %s:%d finished: %d sent, %d failed, %d unconfirmed, "
+        "%d recipients refused",
         config.host,
         config.port,
         report.sent,
         report.failed,
+        report.unconfirmed,
         len(report.refused),
     )
     return report
+
+
+class _EnvelopeDropped(Exception):
+    """The connection dropped before the message content was sent."""
 
 
 class _Batch:
@@ -142,50 +177,88 @@ class _Batch:
         config: SmtpConfig,
         *,
         on_sent: Callable[[OutgoingMessage], None],
-        on_failed: Callable[[OutgoingMessage, str], None],
+        on_failed: Outcome,
+        on_unconfirmed: Outcome,
     ) -> None:
         self._config = config
         self._connection = _Connection(config)
         self._throttle = _Throttle(config.per_second)
         self._on_sent = on_sent
         self._on_failed = on_failed
+        self._on_unconfirmed = on_unconfirmed
         self._sent = 0
         self._failed = 0
+        self._unconfirmed = 0
         self._refused: list[RefusedRecipient] = []
 
     def send(self, message: OutgoingMessage) -> None:
-        smtp = self._connection.acquire()
-        if smtp is None:
-            reason = f"not attempted: {self._connection.unusable_reason}"
-            self._fail(message, reason, attempted=False)
+        # A drop before DATA leaves nothing on the server: send again on a
+        # new connection, as long as the connection budget allows.
+        while True:
+            smtp = self._connection.acquire()
+            if smtp is None:
+                reason = f"not attempted: {self._connection.unusable_reason}"
+                self._fail(message, reason, attempted=False)
+                return
+            try:
+                self._attempt(smtp, message)
+            except _EnvelopeDropped:
+                continue
             return
+
+    def _attempt(self, smtp: smtplib.SMTP, message: OutgoingMessage) -> None:
         self._throttle.wait()
-        data = mime_bytes(message, self._config)
         recipients = [recipient.email for recipient in message.to]
         try:
-            refused = smtp.sendmail(self._config.sender, recipients, data)
+            refused = _send_envelope(smtp, self._config.sender, recipients)
         except smtplib.SMTPRecipientsRefused as error:
             self._connection.release_if_closed(smtp)
             self._refuse(message, error.recipients)
-            self._fail(message, "all recipients refused")
+            self._fail(message, ALL_REFUSED)
+            return
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             self._connection.lost(smtp, error)
-            self._fail(
+            logger.info(
+                "message %s: connection dropped before its content was sent; "
+                "sending it on a new connection",
+                message.key,
+            )
+            raise _EnvelopeDropped from error
+        except smtplib.SMTPException as error:
+            self._connection.release_if_closed(smtp)
+            self._fail(message, _describe_error(error))
+            return
+        try:
+            code, reply = smtp.data(mime_bytes(message, self._config))
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            self._connection.lost(smtp, error)
+            self._unconfirm(
                 message,
                 f"connection lost while sending, the server may have stored "
                 f"the message: {error}",
             )
-        except smtplib.SMTPException as error:
+            return
+        except smtplib.SMTPDataError as error:
+            # DATA itself was refused: no content went out.
+            _reset(smtp)
             self._connection.release_if_closed(smtp)
             self._fail(message, _describe_error(error))
-        else:
-            self._accept(message, refused)
+            return
+        if code != 250:
+            _reset(smtp)
+            self._connection.release_if_closed(smtp)
+            self._fail(message, _reply(code, reply))
+            return
+        self._connection.delivered()
+        self._accept(message, refused)
 
     def close(self) -> None:
         self._connection.close()
 
     def report(self) -> DeliveryReport:
-        return DeliveryReport(self._sent, self._failed, list(self._refused))
+        return DeliveryReport(
+            self._sent, self._failed, list(self._refused), self._unconfirmed
+        )
 
     def _accept(
         self, message: OutgoingMessage, refused: dict[str, tuple[int, bytes]]
@@ -209,6 +282,11 @@ class _Batch:
         logger.log(level, "message %s not delivered: %s", message.key, reason)
         self._on_failed(message, reason)
 
+    def _unconfirm(self, message: OutgoingMessage, reason: str) -> None:
+        self._unconfirmed += 1
+        logger.warning("message %s unconfirmed: %s", message.key, reason)
+        self._on_unconfirmed(message, reason)
+
     def _refuse(
         self, message: OutgoingMessage, refused: dict[str, tuple[int, bytes]]
     ) -> None:
@@ -218,14 +296,47 @@ class _Batch:
             self._refused.append(RefusedRecipient(message.key, address, reason))
 
 
+def _send_envelope(
+    smtp: smtplib.SMTP, sender: str, recipients: list[str]
+) -> dict[str, tuple[int, bytes]]:
+    """MAIL and RCPT as ``smtplib.SMTP.sendmail`` sends them; the refused."""
+    smtp.ehlo_or_helo_if_needed()
+    code, reply = smtp.mail(sender)
+    if code != 250:
+        _reset(smtp)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused: dict[str, tuple[int, bytes]] = {}
+    for recipient in recipients:
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            refused[recipient] = (code, reply)
+    if len(refused) == len(recipients):
+        _reset(smtp)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    return refused
+
+
+def _reset(smtp: smtplib.SMTP) -> None:
+    """RSET after a refusal, as sendmail does; a dead connection is noticed later."""
+    try:
+        smtp.rset()
+    except (smtplib.SMTPServerDisconnected, OSError):
+        smtp.close()
+
+
 class _Connection:
-    """The batch's SMTP connection, opened by yagmail, reopened at most once."""
+    """The batch's SMTP connection, opened by yagmail, reopened when dropped.
+
+    It is given up once ``DROPS_WITHOUT_DELIVERY`` connections in a row
+    dropped without the server confirming a message.
+    """
 
     def __init__(self, config: SmtpConfig) -> None:
         self._config = config
         self._client: Any = None
         self._smtp: smtplib.SMTP | None = None
-        self._reconnects_left = RECONNECTS_PER_BATCH
+        self._fruitless_drops = 0
+        self._delivered_on_this = False
         self._has_connected = False
         self.unusable_reason: str | None = None
 
@@ -235,9 +346,12 @@ class _Connection:
             return self._smtp
         if self.unusable_reason is not None:
             return None
-        if self._has_connected and not self._spend_reconnect():
+        if self._has_connected and not self._may_reconnect():
             return None
         return self._open()
+
+    def delivered(self) -> None:
+        self._delivered_on_this = True
 
     def lost(self, smtp: smtplib.SMTP, error: BaseException) -> None:
         logger.warning(
@@ -245,6 +359,10 @@ class _Connection:
         )
         smtp.close()
         self._smtp = None
+        if self._delivered_on_this:
+            self._fruitless_drops = 0
+        else:
+            self._fruitless_drops += 1
 
     def release_if_closed(self, smtp: smtplib.SMTP) -> None:
         """Forget a connection smtplib closed itself (a 421 reply)."""
@@ -263,16 +381,16 @@ class _Connection:
         finally:
             smtp.close()
 
-    def _spend_reconnect(self) -> bool:
-        if self._reconnects_left == 0:
+    def _may_reconnect(self) -> bool:
+        if self._fruitless_drops >= DROPS_WITHOUT_DELIVERY:
             self.unusable_reason = (
-                "the connection dropped again after the batch's one reconnect"
+                f"the connection dropped again: {self._fruitless_drops} "
+                "connections in a row dropped without delivering a message"
             )
             logger.warning(
                 "%s; the rest of the batch is not attempted", self.unusable_reason
             )
             return False
-        self._reconnects_left -= 1
         return True
 
     def _open(self) -> smtplib.SMTP | None:
@@ -292,6 +410,7 @@ class _Connection:
         smtp: smtplib.SMTP = self._client.smtp
         self._smtp = smtp
         self._has_connected = True
+        self._delivered_on_this = False
         logger.info(
             "connected to SMTP server %s:%d (security=%s, login=%s)",
             config.host,
@@ -318,8 +437,17 @@ class _Throttle:
 
 
 def mime_bytes(message: OutgoingMessage, config: SmtpConfig) -> bytes:
-    """The message as sent: mixed(alternative(text, html), attachments…)."""
+    """The message as sent: mixed(related(alternative(text, html), images…), files…).
+
+    ``related`` is there only with inline images, ``mixed`` only with files.
+    """
     root = _alternative(message)
+    if message.inline_images:
+        alternative = root
+        root = MIMEMultipart("related", boundary=_boundary(message, "related"))
+        root.attach(alternative)
+        for image in message.inline_images:
+            root.attach(_inline_part(image))
     if message.attachments:
         alternative = root
         root = MIMEMultipart("mixed", boundary=_boundary(message, "mixed"))
@@ -364,6 +492,17 @@ def _attachment_part(attachment: Attachment) -> MIMEBase:
         part.add_header(
             "Content-Disposition", "attachment", filename=("utf-8", "", name)
         )
+    return part
+
+
+def _inline_part(image: InlineImage) -> MIMEBase:
+    maintype, subtype = image.mime_type.split("/")
+    part = MIMEBase(maintype, subtype)
+    del part["MIME-Version"]
+    part.set_payload(image.content)
+    encoders.encode_base64(part)
+    part.add_header("Content-ID", f"<{image.cid}>")
+    part.add_header("Content-Disposition", "inline", filename=image.filename)
     return part
 
 

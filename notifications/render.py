@@ -10,15 +10,19 @@ retry renders again from the published document.
 from __future__ import annotations
 
 import logging
+import re
 from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from notifications.chart import trend_chart_png
 from notifications.documents import (
     DocumentError,
+    InlineImage,
     Language,
     OutgoingMessage,
+    PartnerScorecard,
     Recipient,
     Statement,
 )
@@ -26,9 +30,11 @@ from notifications.formatting import (
     format_money,
     format_percent,
     format_plain,
+    format_points,
     period_label,
     rank_band,
 )
+from notifications.statement_pdf import statement_pdf
 from notifications.workbook import statement_workbook
 
 logger = logging.getLogger(__name__)
@@ -41,7 +47,7 @@ def render_statement_message(
     key: str,
     message_id: str,
 ) -> OutgoingMessage:
-    """The statement e-mail with its XLSX, in the first recipient's language."""
+    """The statement e-mail with XLSX and PDF, in the first recipient's language."""
     if not recipients:
         raise DocumentError(
             f"statement {statement.partner_id} {statement.period}: at least one "
@@ -58,7 +64,10 @@ def render_statement_message(
         subject=subject,
         html=_render(f"{language}/statement.html", context),
         text=_render(f"{language}/statement.txt", context),
-        attachments=(statement_workbook(statement, language),),
+        attachments=(
+            statement_workbook(statement, language),
+            statement_pdf(statement, language),
+        ),
     )
     logger.debug(
         "rendered statement %s %s v%d in %s",
@@ -68,6 +77,69 @@ def render_statement_message(
         language,
     )
     return message
+
+
+def render_scorecard_message(
+    card: PartnerScorecard,
+    recipients: tuple[Recipient, ...],
+    *,
+    key: str,
+    message_id: str,
+) -> OutgoingMessage:
+    """The scorecard e-mail, trend chart inline, in the first recipient's language."""
+    if not recipients:
+        raise DocumentError(
+            f"scorecard {card.partner_id} {card.period}: at least one recipient "
+            "is needed to pick the language; received none"
+        )
+    language = recipients[0].language
+    context: dict[str, Any] = {
+        "card": card,
+        "greeting_name": recipients[0].name,
+        "period_label": period_label(card.period, language),
+        "score_text": None if card.score is None else format_points(card.score),
+        "rank_band": rank_band(card.rank, card.partner_count, language),
+        "weakest": card.weakest(),
+        "trend": [
+            {"label": period_label(point.period, language), "score": point.score}
+            for point in card.trend
+        ],
+    }
+    images: tuple[InlineImage, ...] = ()
+    if any(point.score is not None for point in card.trend):
+        chart = InlineImage(
+            cid=f"trend.{_cid_safe(card.partner_id)}.{card.period}@channelops",
+            filename=f"trend_{_cid_safe(card.partner_id)}_{card.period}.png",
+            content=trend_chart_png(
+                card.trend, language, CHART_TITLE[language].format(card.partner_name)
+            ),
+        )
+        images = (chart,)
+        context["chart_cid"] = chart.cid
+    else:
+        context["chart_cid"] = None
+    subject = _one_line(_render(f"{language}/scorecard_subject.txt", context))
+    context["subject"] = subject
+    return OutgoingMessage(
+        key=key,
+        message_id=message_id,
+        to=recipients,
+        subject=subject,
+        html=_render(f"{language}/scorecard.html", context),
+        text=_render(f"{language}/scorecard.txt", context),
+        attachments=(),
+        inline_images=images,
+    )
+
+
+CHART_TITLE: dict[Language, str] = {
+    "zh-CN": "{} 综合得分趋势",
+    "en": "Score trend of {}",
+}
+
+
+def _cid_safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", text)
 
 
 def render_ops_alert(
@@ -91,6 +163,11 @@ def render_ops_alert(
     )
 
 
+def render_template(name: str, context: dict[str, Any]) -> str:
+    """Any template under ``templates/`` (HTML autoescaped) with ``context``."""
+    return _render(name, context)
+
+
 @cache
 def _environment() -> Environment:
     environment = Environment(
@@ -111,6 +188,7 @@ def _environment() -> Environment:
     environment.filters["money"] = format_money
     environment.filters["percent"] = format_percent
     environment.filters["plain"] = format_plain
+    environment.filters["points"] = format_points
     return environment
 
 

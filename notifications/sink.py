@@ -7,9 +7,10 @@ file is written to a temporary name and renamed, so a reader never sees half a
 message, and its name carries the time, a sequence number, the Message-ID and
 a hash of the bytes, so separate runs filing into one folder never collide.
 
-For tests it can refuse chosen recipients, and drop the connection right after
-storing a chosen message and before replying: the at-least-once window a real
-relay can open.
+For tests it can refuse chosen recipients, drop the connection right after
+storing a chosen message and before replying (the at-least-once window a real
+relay can open), or close it right after replying (a relay recycling its
+connections).
 """
 
 from __future__ import annotations
@@ -76,12 +77,15 @@ class MailSink:
         port: int = 0,
         *,
         drop_after: int | Iterable[int] = (),
+        close_after: int | Iterable[int] = (),
         refuse: Iterable[str] = (),
         tls_context: ssl.SSLContext | None = None,
         logins: Mapping[str, str] | None = None,
     ) -> None:
         self.outbox_dir = outbox_dir
-        self._handler = _OutboxHandler(outbox_dir, drop_after=drop_after, refuse=refuse)
+        self._handler = _OutboxHandler(
+            outbox_dir, drop_after=drop_after, close_after=close_after, refuse=refuse
+        )
         self._controller = _SinkController(
             self._handler,
             hostname=host,
@@ -102,6 +106,11 @@ class MailSink:
         return self._controller.port
 
     @property
+    def connections(self) -> int:
+        """SMTP connections accepted so far."""
+        return self._handler.connections
+
+    @property
     def messages(self) -> list[SunkMessage]:
         """The messages stored so far, in arrival order."""
         return self._handler.stored()
@@ -109,6 +118,7 @@ class MailSink:
     def start(self) -> None:
         self.outbox_dir.mkdir(parents=True, exist_ok=True)
         self._controller.start()
+        self._handler.connections = 0
         logger.info(
             "mail sink listening on %s:%d, filing into %s",
             self.host,
@@ -141,6 +151,8 @@ class _SinkController(Controller):
     """aiosmtpd's threaded controller, fixed for ephemeral ports."""
 
     def factory(self) -> SMTP:
+        # Called once per accepted connection.
+        self.handler.connections += 1
         # Passing the loop skips aiosmtpd's own loop lookup, which swaps the
         # process-wide warning filters from the server thread on every
         # connection.
@@ -169,14 +181,17 @@ class _OutboxHandler:
         outbox_dir: Path,
         *,
         drop_after: int | Iterable[int],
+        close_after: int | Iterable[int],
         refuse: Iterable[str],
     ) -> None:
         self._outbox_dir = outbox_dir
-        drops = (drop_after,) if isinstance(drop_after, int) else drop_after
-        self._drop_after = frozenset(drops)
+        self._drop_after = _numbers(drop_after)
+        self._close_after = _numbers(close_after)
         self._refuse = frozenset(address.lower() for address in refuse)
         self._lock = threading.Lock()
         self._stored: list[SunkMessage] = []
+        # The readiness probe counts too; start() takes it off.
+        self.connections = 0
 
     def stored(self) -> list[SunkMessage]:
         with self._lock:
@@ -220,7 +235,16 @@ class _OutboxHandler:
         if sequence in self._drop_after and server.transport is not None:
             logger.info("mail sink drops the connection without replying")
             server.transport.close()
+        elif sequence in self._close_after and server.transport is not None:
+            # Runs after the reply below is written: a clean close between
+            # messages, as a relay limiting messages per connection does.
+            logger.info("mail sink closes the connection after replying")
+            server.loop.call_soon(server.transport.close)
         return "250 OK: stored"
+
+
+def _numbers(chosen: int | Iterable[int]) -> frozenset[int]:
+    return frozenset((chosen,) if isinstance(chosen, int) else chosen)
 
 
 class _PasswordCheck:

@@ -75,6 +75,7 @@ _LABELS: dict[Language, _Labels] = {
             "比例",
             "金额",
             "源数据行数",
+            "说明",
         ),
         total_row="合计",
     ),
@@ -101,12 +102,13 @@ _LABELS: dict[Language, _Labels] = {
             "Rate",
             "Amount",
             "Source lines",
+            "Explanation",
         ),
         total_row="Total",
     ),
 }
 
-_COLUMN_WIDTHS = (6, 14, 28, 24, 16, 10, 10, 16, 12)
+_COLUMN_WIDTHS = (6, 14, 28, 24, 16, 10, 10, 16, 12, 40)
 _AMOUNT_COLUMN = 7
 
 
@@ -220,3 +222,5 @@ def _write_line(
     amount = exact_float(line.amount, f"{where} amount")
     sheet.write_number(row, _AMOUNT_COLUMN, amount, formats["amount"])
     sheet.write_number(row, 8, line.source_line_count)
+    if line.explanation:
+        sheet.write_string(row, 9, line.explanation)

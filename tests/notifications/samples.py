@@ -11,12 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from notifications.documents import (
+    LineChange,
+    MetricResult,
     OutgoingMessage,
+    PartnerScorecard,
     Recipient,
     ScorecardMetric,
     ScorecardSummary,
     Statement,
     StatementLine,
+    TrendPoint,
+    VersionChanges,
     message_id_for,
 )
 from notifications.mailer import SmtpConfig
@@ -155,3 +160,100 @@ class Outcomes:
 
     def on_failed(self, message: OutgoingMessage, reason: str) -> None:
         self.failed.append((message.key, reason))
+
+
+CLAWBACK = StatementLine(
+    line_no=4,
+    program_id="RB-2026-01-CB",
+    program_name="退货扣回",
+    rule="上期返利对应退货的扣回",
+    basis_amount=Decimal("-80000.00"),
+    tier="T3",
+    rate=Decimal("0.025"),
+    amount=Decimal("-2000.00"),
+    source_line_count=4,
+    kind="clawback",
+    explanation="2026年第2季度已结算订单于本季度退货",
+)
+
+
+def corrected_statement() -> Statement:
+    """Version 2 of the sample: a clawback added, one program raised."""
+    raised = dataclasses.replace(LINES[1], amount=Decimal("19000.00"))
+    lines = (LINES[0], raised, LINES[2], CLAWBACK)
+    return statement(
+        version=2,
+        lines=lines,
+        total=sum((line.amount for line in lines), Decimal("0.00")),
+        changes=VersionChanges(
+            previous_version=1,
+            previous_total=TOTAL,
+            total=sum((line.amount for line in lines), Decimal("0.00")),
+            lines=(
+                LineChange("RB-2026-01-CB", "退货扣回", None, Decimal("-2000.00")),
+                LineChange(
+                    "RB-2026-07",
+                    "新品推广奖励",
+                    Decimal("18750.00"),
+                    Decimal("19000.00"),
+                ),
+            ),
+            reason="补录了 9 月的退货单",
+        ),
+    )
+
+
+def scorecard(**changes: Any) -> PartnerScorecard:
+    """A partner's quarterly scorecard with a gap in its trend."""
+    base = PartnerScorecard(
+        partner_id="P0001",
+        partner_name=PARTNER_NAME,
+        period="2026Q3",
+        score=Decimal("72.35"),
+        tier="成长",
+        rank=5,
+        partner_count=PARTNER_COUNT,
+        metrics=(
+            MetricResult(
+                "net_sales",
+                "季度净销售额",
+                "852,000.00",
+                Decimal("0.35"),
+                Decimal("85.2"),
+                "0 及以下记 0 分，1,000,000.00 及以上记 100 分",
+            ),
+            MetricResult(
+                "return_rate",
+                "退货率",
+                "6%",
+                Decimal("0.10"),
+                Decimal("40"),
+                "0% 及以下记 100 分，10% 及以上记 0 分",
+            ),
+            MetricResult(
+                "activity_count",
+                "市场活动参与次数",
+                "1",
+                Decimal("0.10"),
+                Decimal("25"),
+                "0 及以下记 0 分，4 及以上记 100 分",
+            ),
+            MetricResult(
+                "sla_breach_rate",
+                "投诉24小时未响应率",
+                "—",
+                Decimal("0.10"),
+                None,
+                "0% 及以下记 100 分，50% 及以上记 0 分",
+            ),
+        ),
+        trend=(
+            TrendPoint("2025Q4", Decimal("60")),
+            TrendPoint("2026Q1", None),
+            TrendPoint("2026Q2", Decimal("68.5")),
+            TrendPoint("2026Q3", Decimal("72.35")),
+        ),
+        tier_rules=("核心：75 分及以上", "成长：50 分及以上", "普通：其余"),
+        content_hash="cd" * 32,
+    )
+    return dataclasses.replace(base, **changes)

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import openpyxl
+import pypdf
 import pytest
 
 from channelops.errors import ConfigError
@@ -141,7 +142,7 @@ def test_deliver_should_send_plain_text_beside_html_and_the_attachment(
     received = deliver_one(outbox, message)
 
     assert received.get_content_type() == "multipart/mixed"
-    body, attachment = received.iter_parts()
+    body, workbook, pdf = received.iter_parts()
     assert body.get_content_type() == "multipart/alternative"
     plain, html = body.iter_parts()
     assert plain.get_content_type() == "text/plain"
@@ -149,7 +150,8 @@ def test_deliver_should_send_plain_text_beside_html_and_the_attachment(
     assert "<" not in plain.get_content()
     assert html.get_content_type() == "text/html"
     assert html.get_content() == message.html
-    assert attachment.get_content_disposition() == "attachment"
+    for attachment in (workbook, pdf):
+        assert attachment.get_content_disposition() == "attachment"
 
 
 def test_deliver_should_attach_the_workbook_under_its_chinese_name(
@@ -159,7 +161,7 @@ def test_deliver_should_attach_the_workbook_under_its_chinese_name(
 
     received = deliver_one(outbox, message)
 
-    (attachment,) = received.iter_attachments()
+    attachment, _ = received.iter_attachments()
     assert attachment.get_filename() == "返利结算单_P0001_2026Q3_v1.xlsx"
     content = attachment.get_content()
     assert content == message.attachments[0].content
@@ -168,6 +170,25 @@ def test_deliver_should_attach_the_workbook_under_its_chinese_name(
     workbook.close()
     amounts = [Decimal(repr(row[7])) for row in rows[10:13]]
     assert amounts == [line.amount for line in statement().lines]
+
+
+def test_deliver_should_attach_the_pdf_under_its_chinese_name_with_the_partner_name(
+    outbox: Path,
+) -> None:
+    message = statement_message()
+
+    received = deliver_one(outbox, message)
+
+    _, attachment = received.iter_attachments()
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "返利结算单_P0001_2026Q3_v1.pdf"
+    # Both headers carry the RFC 2231 name; clients read one or the other.
+    assert attachment.get_param("name") == attachment.get_filename()
+    content = attachment.get_content()
+    assert content == message.attachments[1].content
+    text = pypdf.PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    assert PARTNER_NAME in text
+    assert "¥1,279,317.80" in text
 
 
 def test_deliver_should_set_the_given_message_id_and_a_date(outbox: Path) -> None:
@@ -207,7 +228,52 @@ def test_deliver_after_dropped_connection_should_report_only_the_interrupted_mes
     assert outcomes.sent == ["m1", "m3", "m4", "m5"]
     assert [key for key, _ in outcomes.failed] == ["m2"]
     assert "may have stored" in outcomes.failed[0][1]
-    assert (report.sent, report.failed, report.refused) == (4, 1, [])
+    assert (report.sent, report.failed, report.unconfirmed) == (4, 0, 1)
+    assert report.refused == []
+
+
+def test_deliver_should_report_a_dropped_message_to_on_unconfirmed(
+    outbox: Path,
+) -> None:
+    unconfirmed: list[str] = []
+    messages = [plain_message(f"m{i}") for i in range(1, 4)]
+
+    with MailSink(outbox, drop_after=2) as sink:
+        outcomes = Outcomes()
+        deliver(
+            messages,
+            config_for(sink),
+            on_sent=outcomes.on_sent,
+            on_failed=outcomes.on_failed,
+            on_unconfirmed=lambda message, reason: unconfirmed.append(message.key),
+        )
+
+    assert (outcomes.sent, outcomes.failed, unconfirmed) == (["m1", "m3"], [], ["m2"])
+
+
+def test_deliver_over_a_connection_closed_between_messages_should_send_each_once(
+    outbox: Path,
+) -> None:
+    messages = [plain_message(f"m{i}") for i in range(1, 7)]
+
+    # The relay closes its side after every second message, as relays that
+    # cap messages per connection do; the next MAIL finds it closed.
+    with MailSink(outbox, close_after=(2, 4)) as sink:
+        report, outcomes = send(messages, config_for(sink))
+        stored_ids = [m["Message-ID"] for m in stored_messages(sink)]
+
+    assert outcomes.sent == [f"m{i}" for i in range(1, 7)]
+    assert (report.sent, report.failed, report.unconfirmed) == (6, 0, 0)
+    assert stored_ids == [message_id(f"m{i}") for i in range(1, 7)]
+    assert sink.connections == 3
+
+
+def test_deliver_should_send_a_batch_over_one_connection(outbox: Path) -> None:
+    with MailSink(outbox) as sink:
+        report, _ = send([plain_message(f"m{i}") for i in range(8)], config_for(sink))
+        connections = sink.connections
+
+    assert (report.sent, connections) == (8, 1)
 
 
 def test_deliver_after_dropped_connection_should_leave_a_possible_duplicate(
@@ -231,7 +297,7 @@ def test_deliver_after_a_second_drop_should_not_attempt_the_rest(
     with MailSink(outbox, drop_after=(1, 2)) as sink:
         report, outcomes = send(messages, config_for(sink))
 
-    assert (report.sent, report.failed) == (0, 5)
+    assert (report.sent, report.failed, report.unconfirmed) == (0, 3, 2)
     reasons = dict(outcomes.failed)
     assert "may have stored" in reasons["m1"] and "may have stored" in reasons["m2"]
     for key in ("m3", "m4", "m5"):
@@ -439,3 +505,27 @@ def test_smtp_config_with_port_zero_should_be_refused() -> None:
         ConfigError, match="SmtpConfig.port: expected 1 to 65535, received 0"
     ):
         SmtpConfig(host="h", port=0, security="none", sender=SENDER, sender_name="x")
+
+
+def test_deliver_should_fail_a_message_the_server_rejects_and_go_on(
+    outbox: Path,
+) -> None:
+    outcomes = Outcomes()
+
+    def failed(message: OutgoingMessage, reason: str) -> None:
+        outcomes.on_failed(message, reason)
+        outbox.mkdir()  # the sink can store again
+
+    with MailSink(outbox) as sink:
+        outbox.rmdir()  # the sink answers 451 while it cannot store
+        report = deliver(
+            [plain_message("a"), plain_message("b")],
+            config_for(sink),
+            on_sent=outcomes.on_sent,
+            on_failed=failed,
+        )
+
+    ((key, reason),) = outcomes.failed
+    assert (key, reason[:4]) == ("a", "451 ")
+    assert outcomes.sent == ["b"]
+    assert (report.sent, report.failed, report.unconfirmed) == (1, 1, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal
 
@@ -10,8 +11,12 @@ import pytest
 from notifications.documents import DocumentError, Recipient, StatementLine
 from notifications.render import render_ops_alert, render_statement_message
 from tests.notifications.samples import (
+    CLAWBACK,
+    LINES,
     PARTNER_COUNT,
+    TOTAL,
     contact,
+    corrected_statement,
     message_id,
     statement,
 )
@@ -192,3 +197,46 @@ def test_a_per_unit_line_should_print_its_amount_per_unit_and_its_explanation() 
         assert "2.125 CNY/件" in body
         assert "212.5%" not in body
         assert "累计基数 85.647; 来源明细 2 行" in body
+
+
+def test_corrected_statement_should_list_what_changed_and_why() -> None:
+    message = render_statement_message(
+        corrected_statement(), (contact(),), key="k", message_id=message_id("k")
+    )
+
+    assert "与上一版本（v1）相比的变化" in message.text
+    assert "- 新品推广奖励（RB-2026-07）：¥18,750.00 → ¥19,000.00（差额 ¥250.00）" in (
+        message.text
+    )
+    assert "- 退货扣回（RB-2026-01-CB）：— → -¥2,000.00（差额 -¥2,000.00）" in (
+        message.text
+    )
+    assert "¥1,279,317.80 → ¥1,277,567.80（差额 -¥1,750.00）" in message.text
+    assert "变更原因：补录了 9 月的退货单" in message.html
+
+
+def test_clawback_should_sit_under_adjustments_with_its_explanation() -> None:
+    _, html, text = render_en(lines=(*LINES, CLAWBACK), total=TOTAL + CLAWBACK.amount)
+
+    programs, adjustments = text.split("Adjustments and clawbacks:")
+    assert "RB-2026-01-CB" not in programs
+    assert "2026年第2季度已结算订单于本季度退货" in adjustments
+    assert "Amount: -¥2,000.00" in adjustments
+    assert html.index("Adjustments and clawbacks") < html.index("RB-2026-01-CB")
+
+
+def test_carried_forward_balance_should_be_shown_as_not_paid() -> None:
+    _, html, text = render_zh(carried_forward=Decimal("-1500.00"))
+    _, _, no_carry = render_zh()
+
+    assert "结转至下期（未支付）的负余额：-¥1,500.00" in text
+    assert "-¥1,500.00" in html
+    assert "结转" not in no_carry
+
+
+def test_line_explanation_should_follow_its_rule() -> None:
+    explained = dataclasses.replace(LINES[0], explanation="已扣除此前已结算的 ¥1.00")
+    _, html, text = render_zh(lines=(explained, *LINES[1:]))
+
+    assert "   说明：已扣除此前已结算的 ¥1.00" in text
+    assert "已扣除此前已结算的 ¥1.00</span>" in html

@@ -16,7 +16,7 @@ from notifications.workbook import (
     statement_filename,
     statement_workbook,
 )
-from tests.notifications.samples import TOTAL, statement
+from tests.notifications.samples import CLAWBACK, LINES, TOTAL, statement
 
 
 def cells(content: bytes) -> list[list[object]]:
@@ -108,3 +108,17 @@ def test_exact_float_should_accept_two_place_amounts_below_1e13() -> None:
 def test_exact_float_should_refuse_an_amount_a_float_cannot_hold() -> None:
     with pytest.raises(DocumentError, match="15 significant"):
         exact_float(Decimal("1234567890123456.78"), "total")
+
+
+def test_workbook_should_list_a_clawback_with_its_explanation() -> None:
+    lines = (*LINES, CLAWBACK)
+    attachment = statement_workbook(
+        statement(lines=lines, total=TOTAL + CLAWBACK.amount), "zh-CN"
+    )
+    workbook = openpyxl.load_workbook(io.BytesIO(attachment.content), read_only=True)
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    workbook.close()
+
+    clawback = next(row for row in rows if row[1] == CLAWBACK.program_id)
+    assert Decimal(repr(clawback[7])) == Decimal("-2000.00")
+    assert clawback[9] == CLAWBACK.explanation

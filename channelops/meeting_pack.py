@@ -1,0 +1,221 @@
+"""Build the quarterly channel-meeting pack from the published statements.
+
+Every figure about a partner (net sales, rebate, score, tier, rank, the
+previous quarter's tier and sales) comes from the same published snapshot
+the partners were mailed: the latest version of each partner's statement
+under ``published/<period>/``. Only campaign costs, which statements do not
+carry, are read from the warehouse. The files land in
+``reports/meeting/<period>/``, named with the snapshot's hash so a pack can
+be traced to the statements it summarises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from channelops.errors import ChannelopsError
+from channelops.periods import Quarter
+from channelops.settings import Settings
+from channelops.warehouse import Warehouse
+from notifications.documents import Language
+from notifications.meeting_pack import (
+    CampaignResult,
+    MeetingPack,
+    PartnerResult,
+    ProgramTotal,
+    render_meeting_pack,
+)
+
+logger = logging.getLogger(__name__)
+
+# A partner whose net sales fell by this share or more on the previous
+# quarter is listed for the meeting (the scorecard's churn rules are richer;
+# this is the one drop every manager asks about).
+DECLINE_THRESHOLD = Decimal("0.30")
+
+
+@dataclass(frozen=True)
+class PackReport:
+    period: str
+    partner_count: int
+    files: tuple[Path, ...]
+
+
+def write_meeting_pack(
+    settings: Settings, warehouse: Warehouse, period: Quarter, language: Language
+) -> PackReport:
+    """Write the pack's HTML, XLSX and PDF; the same snapshot gives the same bytes."""
+    pack = build_meeting_pack(settings, warehouse, period, language)
+    files = render_meeting_pack(pack, language)
+    folder = settings.reports_dir / "meeting" / period.label
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"meeting_pack_{period.label}_{pack.snapshot}_{language}"
+    written = []
+    for suffix, data in (
+        ("html", files.html.encode("utf-8")),
+        ("xlsx", files.xlsx),
+        ("pdf", files.pdf),
+    ):
+        path = folder / f"{stem}.{suffix}"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+        written.append(path)
+    logger.info(
+        "Wrote the %s meeting pack for %d partner(s), rebates %s %s, to %s",
+        period.label,
+        len(pack.partners),
+        pack.rebate,
+        pack.currency,
+        folder,
+    )
+    return PackReport(period.label, len(pack.partners), tuple(written))
+
+
+def build_meeting_pack(
+    settings: Settings, warehouse: Warehouse, period: Quarter, language: Language
+) -> MeetingPack:
+    current = latest_statements(settings.published_dir / period.label)
+    if not current:
+        raise ChannelopsError(
+            f"no published statements for {period.label} under "
+            f"{settings.published_dir / period.label}; settle the quarter "
+            "first (channelops settle --period ...), then build the pack"
+        )
+    previous = latest_statements(settings.published_dir / period.previous().label)
+    documents = {
+        partner: published["document"] for partner, (_, published) in current.items()
+    }
+    partners = tuple(
+        _partner(version, doc, previous.get(partner), language)
+        for partner, (version, doc) in sorted(current.items())
+    )
+    currencies = {doc["currency"] for doc in documents.values()}
+    if len(currencies) != 1:
+        raise ChannelopsError(
+            f"{period.label} statements use several currencies {sorted(currencies)}; "
+            "a meeting pack adds amounts of one currency only"
+        )
+    return MeetingPack(
+        period=period.label,
+        currency=currencies.pop(),
+        partners=partners,
+        programs=_programs(documents),
+        campaigns=_campaigns(warehouse, period, current, previous),
+        decline_threshold=DECLINE_THRESHOLD,
+        snapshot=_snapshot(current),
+    )
+
+
+Published = dict[str, tuple[int, dict[str, Any]]]
+
+
+def latest_statements(folder: Path) -> Published:
+    """Each partner's latest published version under one period's folder."""
+    latest: Published = {}
+    for path in sorted(folder.glob("*/v*.json")):
+        published = json.loads(path.read_text(encoding="utf-8"))
+        partner = published["document"]["partner"]["partner_id"]
+        if partner not in latest or published["version"] > latest[partner][0]:
+            latest[partner] = (published["version"], published)
+    return latest
+
+
+def _partner(
+    version: int,
+    published: dict[str, Any],
+    previous: tuple[int, dict[str, Any]] | None,
+    language: Language,
+) -> PartnerResult:
+    document = published["document"]
+    card = document.get("scorecard") or {}
+    before = previous[1]["document"] if previous is not None else None
+    before_card = (before or {}).get("scorecard") or {}
+    return PartnerResult(
+        partner_id=document["partner"]["partner_id"],
+        partner_name=document["partner"]["partner_name"],
+        region=document["partner"].get("region"),
+        version=version,
+        net_sales=Decimal(document["net_sales"]),
+        rebate=Decimal(document["total_amount"]),
+        score=None if card.get("score") is None else Decimal(card["score"]),
+        tier=_tier(card, language),
+        rank=card.get("rank"),
+        previous_tier=_tier(before_card, language),
+        previous_net_sales=None if before is None else Decimal(before["net_sales"]),
+    )
+
+
+def _tier(card: dict[str, Any], language: Language) -> str | None:
+    label = card.get("tier_label_zh" if language == "zh-CN" else "tier_label_en")
+    return label or card.get("tier")
+
+
+def _programs(documents: dict[str, dict[str, Any]]) -> tuple[ProgramTotal, ...]:
+    totals: dict[str, tuple[str, set[str], Decimal]] = {}
+    for partner, document in documents.items():
+        for line in document["lines"]:
+            name, partners, amount = totals.get(
+                line["program_id"], (line["program_name"], set(), Decimal("0.00"))
+            )
+            partners.add(partner)
+            totals[line["program_id"]] = (
+                name,
+                partners,
+                amount + Decimal(line["amount"]),
+            )
+    return tuple(
+        ProgramTotal(program, name, len(partners), amount)
+        for program, (name, partners, amount) in sorted(totals.items())
+    )
+
+
+def _campaigns(
+    warehouse: Warehouse, period: Quarter, current: Published, previous: Published
+) -> tuple[CampaignResult, ...]:
+    rows = warehouse.query(
+        "select activity_id, max(coalesce(activity_name, activity_id)), "
+        "partner_id, sum(coalesce(cost_amount, 0)) "
+        "from staging.stg_channel__activities "
+        "where start_date between ? and ? "
+        "group by activity_id, partner_id order by activity_id, partner_id",
+        (period.first_day, period.last_day),
+    )
+    campaigns: dict[str, tuple[str, list[str], Decimal]] = {}
+    for activity_id, name, partner, cost in rows:
+        _, partners, total = campaigns.get(activity_id, (name, [], Decimal("0.00")))
+        partners.append(partner)
+        campaigns[activity_id] = (name, partners, total + Decimal(cost))
+    return tuple(
+        CampaignResult(
+            activity_id=activity_id,
+            activity_name=name,
+            partner_count=len(partners),
+            cost=cost,
+            sales_increase=sum(
+                (_sales(current, p) - _sales(previous, p) for p in partners),
+                Decimal("0.00"),
+            ),
+        )
+        for activity_id, (name, partners, cost) in campaigns.items()
+    )
+
+
+def _sales(published: Published, partner: str) -> Decimal:
+    if partner not in published:
+        return Decimal("0.00")
+    return Decimal(published[partner][1]["document"]["net_sales"])
+
+
+def _snapshot(current: Published) -> str:
+    listed = "\n".join(
+        f"{partner}:v{version}:{published['content_hash']}"
+        for partner, (version, published) in sorted(current.items())
+    )
+    return hashlib.sha256(listed.encode()).hexdigest()[:12]

@@ -1,0 +1,293 @@
+"""The outbox against a real DuckDB warehouse and a real SMTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from channelops.outbox import queue_statements, send_pending
+from channelops.publish import PublishedStatement, canonical_json, statement_path
+from channelops.settings import Settings, load_settings
+from channelops.warehouse import Warehouse
+from notifications.sink import MailSink
+
+PERIOD = "2026Q3"
+PARTNERS = tuple(f"P{n:04d}" for n in range(1, 9))
+NAMES = {
+    partner: f"测试商贸{n}号有限公司" for n, partner in enumerate(PARTNERS, start=1)
+}
+
+
+def document(partner: str, amount: str) -> dict[str, Any]:
+    return {
+        "period": PERIOD,
+        "partner": {"partner_id": partner, "partner_name": NAMES[partner]},
+        "currency": "CNY",
+        "net_sales": "100000.00",
+        "lines": [
+            {
+                "line_no": 1,
+                "program_id": "RB-Q",
+                "program_name": "季度返利",
+                "calculation": "retroactive",
+                "basis_amount": "100000.00",
+                "tier_name": "T1",
+                "rate": "0.02",
+                "amount": amount,
+                "source_line_count": 3,
+            }
+        ],
+        "total_amount": amount,
+        "scorecard": None,
+    }
+
+
+def publish(
+    settings: Settings, partner: str, amount: str, version: int = 1
+) -> PublishedStatement:
+    """A published statement file, written as channelops.publish writes one."""
+    doc = document(partner, amount)
+    statement = PublishedStatement(
+        statement_key=f"{partner}-{PERIOD}",
+        partner_id=partner,
+        period=PERIOD,
+        version=version,
+        content_hash=hashlib.sha256(canonical_json(doc)).hexdigest(),
+        total_amount=Decimal(amount),
+        currency="CNY",
+        document=doc,
+        is_new=True,
+    )
+    path = statement_path(settings, statement)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        canonical_json(
+            {
+                "version": version,
+                "content_hash": statement.content_hash,
+                "document": doc,
+            }
+        )
+    )
+    return statement
+
+
+@pytest.fixture
+def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("CHANNELOPS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHANNELOPS_MAIL_PER_SECOND", "1000")
+    return load_settings()
+
+
+@pytest.fixture
+def warehouse(settings: Settings) -> Iterator[Warehouse]:
+    with Warehouse(settings) as warehouse:
+        warehouse.execute("create schema if not exists ops")
+        warehouse.execute("create schema if not exists marts")
+        warehouse.execute(
+            "create table marts.dim_partner_contacts (partner_id varchar, "
+            "email varchar, contact_name varchar, language varchar)"
+        )
+        for partner in PARTNERS:
+            warehouse.execute(
+                "insert into marts.dim_partner_contacts values (?, ?, ?, 'zh-CN')",
+                (partner, f"finance@{partner.lower()}.example.cn", "财务"),
+            )
+        yield warehouse
+
+
+def queue_all(settings: Settings, warehouse: Warehouse) -> None:
+    statements = tuple(
+        publish(settings, partner, f"{n}000.00")
+        for n, partner in enumerate(PARTNERS, start=1)
+    )
+    queue_statements(settings, warehouse, statements)
+
+
+def send_through(sink: MailSink, settings: Settings, warehouse: Warehouse) -> Any:
+    settings = settings.model_copy(update={"smtp_port": sink.port})
+    return send_pending(settings, warehouse, period=PERIOD)
+
+
+def statements_received(folder: Path) -> Counter[str]:
+    """How many statement e-mails each partner's mailbox got."""
+    received: Counter[str] = Counter()
+    for path in folder.glob("*.eml"):
+        message = email.message_from_bytes(
+            path.read_bytes(), policy=email.policy.default
+        )
+        (partner,) = {p for p in PARTNERS if p.lower() in str(message["To"])}
+        assert NAMES[partner] in str(message["Subject"])
+        received[partner] += 1
+    return received
+
+
+def statuses(warehouse: Warehouse) -> dict[str, str]:
+    return dict(warehouse.query("select partner_id, status from ops.outbox order by 1"))
+
+
+def test_a_dropped_connection_and_a_rerun_leave_every_partner_one_statement(
+    settings: Settings, warehouse: Warehouse, tmp_path: Path
+) -> None:
+    received = tmp_path / "received"
+    queue_all(settings, warehouse)
+
+    # Message 3 is stored and the connection dropped before the reply; after
+    # each reconnect, messages 4 and 5 the same: two connections in a row
+    # without a confirmed delivery, so the batch stops and the rest waits.
+    with MailSink(received, drop_after=(3, 4, 5)) as sink:
+        first = send_through(sink, settings, warehouse)
+    after_failure = statements_received(received)
+    with MailSink(received) as sink:
+        second = send_through(sink, settings, warehouse)
+    with MailSink(received) as sink:
+        third = send_through(sink, settings, warehouse)
+
+    assert (first.sent, first.failed) == (2, 3)
+    assert [key.split(":")[1] for key in first.unconfirmed] == [
+        "P0003",
+        "P0004",
+        "P0005",
+    ]
+    assert sum(after_failure.values()) == 5
+    assert (second.sent, second.failed, second.unconfirmed) == (3, 0, ())
+    assert (third.sent, third.failed) == (0, 0)
+    assert statements_received(received) == Counter(dict.fromkeys(PARTNERS, 1))
+    assert Counter(statuses(warehouse).values()) == {"sent": 5, "unconfirmed": 3}
+    assert all("relay's log" in line for line in first.ops_lines())
+
+
+def test_a_relay_closing_connections_between_messages_delivers_all_in_one_run(
+    settings: Settings, warehouse: Warehouse, tmp_path: Path
+) -> None:
+    received = tmp_path / "received"
+    queue_all(settings, warehouse)
+
+    with MailSink(received, close_after=(2, 5)) as sink:
+        report = send_through(sink, settings, warehouse)
+
+    assert (report.sent, report.failed, report.unconfirmed) == (8, 0, ())
+    assert statements_received(received) == Counter(dict.fromkeys(PARTNERS, 1))
+
+
+def test_refused_recipients_are_recorded_reported_and_not_retried(
+    settings: Settings, warehouse: Warehouse, tmp_path: Path
+) -> None:
+    received = tmp_path / "received"
+    refused = "finance@p0002.example.cn"
+    warehouse.execute(
+        "insert into marts.dim_partner_contacts values "
+        "('P0005', 'gone@p0005.example.cn', null, 'zh-CN')"
+    )
+    queue_all(settings, warehouse)
+
+    with MailSink(received, refuse=[refused, "gone@p0005.example.cn"]) as sink:
+        first = send_through(sink, settings, warehouse)
+        second = send_through(sink, settings, warehouse)
+
+    assert (first.sent, first.failed) == (7, 0)
+    assert sorted(r.recipient for r in first.refused) == [
+        refused,
+        "gone@p0005.example.cn",
+    ]
+    assert any(refused in line for line in first.ops_lines())
+    assert statuses(warehouse)["P0002"] == "refused"
+    assert statuses(warehouse)["P0005"] == "sent"
+    assert (second.sent, second.failed, second.refused) == (0, 0, ())
+    recorded = warehouse.query(
+        "select recipient, reason from ops.outbox_refusals order by recipient"
+    )
+    assert [row[0] for row in recorded] == [refused, "gone@p0005.example.cn"]
+    assert all(str(row[1]).startswith("550 ") for row in recorded)
+
+
+def test_queueing_the_same_statements_twice_records_each_once(
+    settings: Settings, warehouse: Warehouse
+) -> None:
+    queue_all(settings, warehouse)
+    queue_all(settings, warehouse)
+
+    keys = [row[0] for row in warehouse.query("select message_key from ops.outbox")]
+    assert len(keys) == len(set(keys)) == len(PARTNERS)
+    assert (
+        json.loads(
+            warehouse.query(
+                "select recipients from ops.outbox where partner_id = 'P0001'"
+            )[0][0]
+        )[0]["email"]
+        == "finance@p0001.example.cn"
+    )
+
+
+def test_a_corrected_version_is_mailed_with_what_changed_since_the_last(
+    settings: Settings, warehouse: Warehouse, tmp_path: Path
+) -> None:
+    received = tmp_path / "received"
+    queue_statements(settings, warehouse, (publish(settings, "P0001", "2000.00"),))
+    with MailSink(received) as sink:
+        send_through(sink, settings, warehouse)
+    corrected = publish(settings, "P0001", "2150.50", version=2)
+    queue_statements(settings, warehouse, (corrected,))
+
+    with MailSink(received) as sink:
+        report = send_through(sink, settings, warehouse)
+        (sunk,) = sink.messages
+
+    message = email.message_from_bytes(
+        sunk.path.read_bytes(), policy=email.policy.default
+    )
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = str(body.get_content())
+    assert report.sent == 1
+    assert "(v2)" in str(message["Subject"])
+    assert "与上一版本（v1）相比的变化" in text
+    assert "- 季度返利（RB-Q）：¥2,000.00 → ¥2,150.50（差额 ¥150.50）" in text
+
+
+def test_a_version_of_delta_lines_is_mailed_with_the_full_before_and_after(
+    settings: Settings, warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """A ledger that publishes only the deltas of a correction (issue 3's)."""
+    delta = document("P0001", "150.50")
+    delta["lines"][0].update(
+        line_kind="program_correction",
+        previously_published_amount="2000.00",
+        settled_amount="2150.50",
+    )
+    delta.update(
+        supersedes_version=1,
+        settlement_total_amount="2150.50",
+        reason="corrects v1: input files changed",
+    )
+    statement = publish(settings, "P0001", "150.50", version=2)
+    path = statement_path(settings, statement)
+    path.write_bytes(
+        canonical_json(
+            {"version": 2, "content_hash": statement.content_hash, "document": delta}
+        )
+    )
+    queue_statements(settings, warehouse, (statement,))
+
+    with MailSink(tmp_path / "received") as sink:
+        send_through(sink, settings, warehouse)
+        (sunk,) = sink.messages
+
+    message = email.message_from_bytes(
+        sunk.path.read_bytes(), policy=email.policy.default
+    )
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = str(body.get_content())
+    assert "- 季度返利（RB-Q）：¥2,000.00 → ¥2,150.50（差额 ¥150.50）" in text
+    assert "- 返利合计：¥2,000.00 → ¥2,150.50（差额 ¥150.50）" in text
+    assert "变更原因：corrects v1: input files changed" in text
