@@ -20,7 +20,7 @@ import duckdb
 
 from bench.generate import TRANSCODE_CHUNK
 
-COPIED_TABLES = ("raw.partners", "raw.activities")
+COPIED_TABLES = ("raw.partners", "raw.activities", "ops.load_files")
 LOADS = {
     "order_lines": """
         insert into raw.order_lines
@@ -131,7 +131,8 @@ def run_floor(
             db.execute(f"create schema {schema}")
         for (table,) in db.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_catalog = 'channelops' and table_schema in ('raw', 'config')"
+            "where table_catalog = 'channelops' "
+            "and table_schema in ('raw', 'config', 'ops')"
         ).fetchall():
             source = f"channelops.{table}"
             if table in COPIED_TABLES or table.startswith("config."):

@@ -44,7 +44,8 @@ def _label(index: pd.Series) -> pd.Series:
     )
 
 
-def partner_quarters(drop_dir: Path) -> pd.DataFrame:
+def partner_quarters(drop_dir: Path) -> tuple[pd.DataFrame, int]:
+    """Partner-quarter totals, and how many order lines they were made of."""
     frames = [
         pd.read_csv(
             path,
@@ -88,7 +89,7 @@ def partner_quarters(drop_dir: Path) -> pd.DataFrame:
     activities["quarter"] = _quarter(pd.to_datetime(activities["开始日期"]))
     engagement = activities.groupby(keys).agg(activity_count=("活动编号", "size"))
     frame = sales.join([collected, complaints, engagement], how="outer").fillna(0)
-    return frame.astype("int64").reset_index()
+    return frame.astype("int64").reset_index(), len(lines)
 
 
 def scorecards(frame: pd.DataFrame, config_dir: Path) -> pd.DataFrame:
@@ -165,11 +166,12 @@ def rebates(frame: pd.DataFrame, config_dir: Path) -> pd.DataFrame:
 
 
 def run(drop_dir: Path, config_dir: Path, period: str) -> dict[str, Any]:
-    frame = scorecards(partner_quarters(drop_dir), config_dir)
+    totals, line_count = partner_quarters(drop_dir)
+    frame = scorecards(totals, config_dir)
     lines = rebates(frame, config_dir)
     chosen = lines[(lines["period"] == period) & (lines["basis_fen"] != 0)]
     return {
-        "rows": int(frame[["gross_fen"]].size),
+        "rows": line_count,
         "scored": int(frame["score"].notna().sum()),
         "rebate_lines": {
             f"{r.partner_id}|{r.program_id}": int(r.amount_fen)

@@ -33,6 +33,14 @@ logger = logging.getLogger(__name__)
 # Rows quarantined for a reference or duplicate problem are checked in SQL in
 # chunks of this many row numbers per statement.
 DELETE_CHUNK = 500
+# The date that places a row of each dataset in a period, for recording the
+# months a changed file's replaced rows fell in (ops.replaced_rows).
+EVENT_DATES = {
+    "order_lines": "order_date",
+    "payments": "paid_date",
+    "feedback": "created_at",
+    "activities": "start_date",
+}
 
 
 @dataclass(frozen=True)
@@ -194,6 +202,7 @@ def _load_file(
         else:
             typed_rows.append(values)
     with warehouse.transaction():
+        _note_replaced_rows(warehouse, dataset, mapping.name, path.name, batch_id)
         warehouse.execute(
             f"delete from raw.{dataset.name} where _source = ? and _file_name = ?",
             (mapping.name, path.name),
@@ -219,6 +228,30 @@ def _load_file(
         load.rows_quarantined,
     )
     return load
+
+
+def _note_replaced_rows(
+    warehouse: Warehouse, dataset: Dataset, source: str, file_name: str, batch_id: str
+) -> None:
+    """Record the partner-months of the rows an earlier version of the file loaded."""
+    event = EVENT_DATES.get(dataset.name)
+    if event is None:
+        return
+    warehouse.execute(
+        "insert into ops.replaced_rows "
+        "select distinct cast(? as varchar), cast(? as varchar), "
+        "cast(? as varchar), partner_id, "
+        f"cast(date_trunc('month', {event}) as date), cast(? as timestamp) "
+        f"from raw.{dataset.name} where _source = ? and _file_name = ?",
+        (
+            batch_id,
+            dataset.name,
+            file_name,
+            datetime.now(UTC).replace(tzinfo=None),
+            source,
+            file_name,
+        ),
+    )
 
 
 def _require_columns(
