@@ -124,7 +124,7 @@ def run_floor(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     sales_files = _utf8_copies(drop_dir, work)
-    timings["transcode"] = time.perf_counter() - started
+    timings["transcode_seconds"] = time.perf_counter() - started
     with duckdb.connect(str(database)) as db:
         db.execute(f"attach '{warehouse}' as channelops (read_only)")
         for schema in ("raw", "config", "ops"):
@@ -149,7 +149,7 @@ def run_floor(
             )
             listing = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
             db.execute(sql.format(files=listing))
-        timings["load"] = time.perf_counter() - mark
+        timings["load_seconds"] = time.perf_counter() - mark
         mark = time.perf_counter()
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         models = _models_in_order(manifest)
@@ -160,7 +160,7 @@ def run_floor(
             db.execute(
                 f"create or replace {kind} {relation} as {node['compiled_code']}"
             )
-        timings["models"] = time.perf_counter() - mark
+        timings["model_seconds"] = time.perf_counter() - mark
         lines = db.execute("select count(*) from raw.order_lines").fetchone()
     for copy in sales_files:
         copy.unlink()

@@ -120,9 +120,11 @@ def field_reader(
         parts = {name: cell_text(cells.get(name)) or "" for name in columns}
         return source.template.format(**parts)
 
+    column = source.column
+
     def read(cells: dict[str, Any]) -> Any:
-        raw = raw_of(cells)
-        text = cell_text(raw)
+        raw = cells.get(column) if column is not None else raw_of(cells)
+        text = raw.strip() if type(raw) is str else cell_text(raw)
         if text is None or text in nulls:
             text = default
         if text is None or text == "":
