@@ -5,6 +5,8 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 
 from channelops.errors import ChannelopsError
+from channelops.periods import today_in
+from channelops.settings import load_settings
 from flows.parameters import PartnerSubset, Period, backfill_quarters
 from flows.quarterly_settlement import quarterly_settlement
 from flows.stages import RunSummary
@@ -38,7 +40,8 @@ def backfill(
         partners: Only these partners' statements; empty for every partner.
         dry_run: Compute and report each quarter; publish and send nothing.
     """
-    quarters = backfill_quarters(first_period, last_period)
+    today = today_in(load_settings().timezone)
+    quarters = backfill_quarters(first_period, last_period, today)
     logger = get_run_logger()
     logger.info(
         "Backfill of %d quarter(s), %s to %s, starts",

@@ -76,14 +76,27 @@ def settlement_quarter(period: str | None, as_of: date | None, today: date) -> Q
             "give the quarter to settle, or a date to settle the quarter closed "
             "before it, not both"
         )
-    if period is not None:
-        return Quarter.parse(period)
-    return last_closed_quarter(as_of or today)
+    quarter = Quarter.parse(period) if period else last_closed_quarter(as_of or today)
+    require_closed(quarter, today)
+    return quarter
 
 
-def backfill_quarters(first_period: str, last_period: str) -> list[Quarter]:
+def require_closed(quarter: Quarter, today: date) -> None:
+    """Refuse a quarter that has not ended: its sales are still coming in."""
+    if quarter.last_day >= today:
+        raise InvalidParameters(
+            f"{quarter} has not closed yet: it ends {quarter.last_day.isoformat()} "
+            f"and today is {today.isoformat()} (Beijing time); settle it after "
+            "the quarter ends, or choose an earlier quarter"
+        )
+
+
+def backfill_quarters(
+    first_period: str, last_period: str, today: date
+) -> list[Quarter]:
     """Every quarter from ``first_period`` to ``last_period``, oldest first."""
     first, last = Quarter.parse(first_period), Quarter.parse(last_period)
+    require_closed(last, today)
     if last < first:
         raise InvalidParameters(
             f"last_period {last_period!r} comes before first_period "

@@ -113,6 +113,9 @@ def test_every_optional_field_should_show_its_default_in_the_form(flow: Any) -> 
         assert field.get("description"), f"{flow.name}.{name} has no help text"
 
 
+TODAY = date(2026, 10, 10)
+
+
 def test_settlement_quarter_should_default_to_the_last_closed_quarter() -> None:
     assert settlement_quarter(None, None, date(2026, 10, 10)) == Quarter(2026, 3)
     assert settlement_quarter(None, date(2026, 4, 1), date(2026, 10, 10)) == Quarter(
@@ -126,17 +129,31 @@ def test_settlement_quarter_should_refuse_a_period_and_a_date_together() -> None
         settlement_quarter("2026Q2", date(2026, 10, 10), date(2026, 10, 10))
 
 
+def test_settlement_quarter_should_refuse_a_quarter_that_has_not_ended() -> None:
+    with pytest.raises(InvalidParameters, match="2026Q4 has not closed yet"):
+        settlement_quarter("2026Q4", None, date(2026, 12, 31))
+    with pytest.raises(InvalidParameters, match="2026Q4 has not closed yet"):
+        settlement_quarter(None, date(2027, 2, 1), date(2026, 12, 4))
+
+    assert settlement_quarter("2026Q4", None, date(2027, 1, 1)) == Quarter(2026, 4)
+
+
+def test_backfill_quarters_should_refuse_to_end_in_an_open_quarter() -> None:
+    with pytest.raises(InvalidParameters, match="2026Q4 has not closed yet"):
+        backfill_quarters("2026Q1", "2026Q4", TODAY)
+
+
 def test_backfill_quarters_should_run_oldest_first_across_a_year_end() -> None:
-    quarters = backfill_quarters("2025Q3", "2026Q2")
+    quarters = backfill_quarters("2025Q3", "2026Q2", TODAY)
 
     assert [q.label for q in quarters] == ["2025Q3", "2025Q4", "2026Q1", "2026Q2"]
 
 
 def test_backfill_quarters_should_refuse_a_range_given_backwards() -> None:
     with pytest.raises(InvalidParameters, match="oldest quarter first"):
-        backfill_quarters("2026Q2", "2025Q3")
+        backfill_quarters("2026Q2", "2025Q3", TODAY)
 
 
 def test_backfill_quarters_should_refuse_more_than_ten_years() -> None:
     with pytest.raises(InvalidParameters, match="41 quarters"):
-        backfill_quarters("2016Q1", "2026Q1")
+        backfill_quarters("2016Q1", "2026Q1", TODAY)
