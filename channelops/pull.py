@@ -13,8 +13,9 @@ import hashlib
 import logging
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -206,7 +207,14 @@ def _parsed(jobs: list[_FileJob]) -> Iterator[_ParsedFile]:
     # Spawned, not forked: this process holds an open DuckDB connection.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        yield from pool.map(_parse_file, jobs)
+        # At most one parsed file waits per worker, which bounds memory.
+        waiting: deque[Future[_ParsedFile]] = deque()
+        for job in jobs:
+            waiting.append(pool.submit(_parse_file, job))
+            if len(waiting) > workers:
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
 
 
 def _already_loaded(
