@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: demo test checks lint clean ops ops-down browser
+.PHONY: demo test checks lint clean ops ops-down browser bench
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -59,6 +59,14 @@ checks:
 lint: $(UV)
 	$(UV) sync --frozen
 	$(MAKE) --no-print-directory checks
+
+## bench: measure every stage at one scale (bench/README.md), e.g. SCALE=10m.
+## Runs under `nice` so that a shared machine stays usable.
+SCALE ?= 1m
+REPEATS ?= 1
+bench: $(UV)
+	$(UV) sync --frozen --inexact
+	nice -n 10 .venv/bin/python -m bench --lines $(SCALE) --repeats $(REPEATS)
 
 ## clean: remove everything runs write (warehouse, outbox, reports).
 clean:

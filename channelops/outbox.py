@@ -503,7 +503,8 @@ def smtp_config(settings: Settings) -> Iterator[SmtpConfig]:
         yield SmtpConfig(host="127.0.0.1", port=sink.port, security="none", **common)
 
 
-def _render_statement(row: dict[str, Any]) -> OutgoingMessage:
+def render_statement_row(row: dict[str, Any]) -> OutgoingMessage:
+    """The statement e-mail of an outbox row, as send_pending delivers it."""
     path = Path(row["document_path"])
     published = _read_published(path)
     recipients = _recipients(row)
@@ -620,7 +621,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 _RENDERERS: dict[str, Callable[[dict[str, Any]], OutgoingMessage]] = {
-    "statement": _render_statement,
+    "statement": render_statement_row,
     "scorecard": _render_scorecard,
 }
 

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +26,8 @@ import pyarrow as pa
 
 from channelops.contract import DATASETS, LOAD_ORDER, SCALES, Dataset, FieldType
 from channelops.errors import InputError
-from channelops.mapping import DatasetMapping, SourceMapping, load_mappings
-from channelops.parsing import FieldProblem, ParseContext, parse_field, source_value
+from channelops.mapping import DatasetMapping, load_mappings
+from channelops.parsing import FieldProblem, ParseContext, field_reader
 from channelops.readers import SourceRow, open_rows
 from channelops.settings import Settings
 from channelops.warehouse import Warehouse
@@ -33,6 +37,21 @@ logger = logging.getLogger(__name__)
 # Rows quarantined for a reference or duplicate problem are checked in SQL in
 # chunks of this many row numbers per statement.
 DELETE_CHUNK = 500
+# Typed rows are turned into Arrow columns this many at a time, so a big
+# file never sits in memory as Python objects all at once.
+ARROW_CHUNK_ROWS = 100_000
+# Files are parsed in worker processes (at most this many) when the load is
+# at least this big; below it, starting the workers costs more than it saves.
+MAX_PARSE_WORKERS = 4
+PARALLEL_PARSE_BYTES = 32 << 20
+# The date that places a row of each dataset in a period, for recording the
+# months a changed file's replaced rows fell in (ops.replaced_rows).
+EVENT_DATES = {
+    "order_lines": "order_date",
+    "payments": "paid_date",
+    "feedback": "created_at",
+    "activities": "start_date",
+}
 
 
 @dataclass(frozen=True)
@@ -95,6 +114,27 @@ def matching_files(folder: Path, patterns: Iterable[str]) -> list[Path]:
     return sorted(found)
 
 
+@dataclass(frozen=True)
+class _FileJob:
+    """One file to read: everything a worker process needs to parse it."""
+
+    source: str
+    timezone: str
+    currency: str
+    dataset: str
+    dataset_mapping: DatasetMapping
+    path: Path
+    batch_id: str
+
+
+@dataclass(frozen=True)
+class _ParsedFile:
+    encoding: str
+    rows_read: int
+    rejections: list[Rejection]
+    table: pa.Table
+
+
 def pull(settings: Settings, warehouse: Warehouse, *, batch_id: str) -> PullReport:
     """Load every new or changed file of every source in the drop folder."""
     folder = settings.inbox_dir
@@ -106,23 +146,38 @@ def pull(settings: Settings, warehouse: Warehouse, *, batch_id: str) -> PullRepo
     mappings = load_mappings(settings.config_dir)
     warehouse.ensure_schema()
     loads: list[FileLoad] = []
+    jobs: list[_FileJob] = []
     for dataset_name in LOAD_ORDER:
         for mapping in mappings:
             dataset_mapping = mapping.datasets.get(dataset_name)
             if dataset_mapping is None:
                 continue
             for path in matching_files(folder, dataset_mapping.files):
-                loads.append(
-                    _load_file(
-                        warehouse,
-                        settings,
-                        mapping,
-                        DATASETS[dataset_name],
+                load = FileLoad(mapping.name, dataset_name, path.name, sha256_of(path))
+                loads.append(load)
+                if _already_loaded(warehouse, mapping.name, path.name, load.sha256):
+                    load.skipped = True
+                    logger.info(
+                        "%s %s: %s unchanged since its last load, skipped",
+                        mapping.name,
+                        dataset_name,
+                        path.name,
+                    )
+                    continue
+                jobs.append(
+                    _FileJob(
+                        mapping.name,
+                        mapping.timezone,
+                        settings.currency,
+                        dataset_name,
                         dataset_mapping,
                         path,
                         batch_id,
                     )
                 )
+    pending = iter(load for load in loads if not load.skipped)
+    for job, parsed in zip(jobs, _parsed(jobs), strict=True):
+        _load_file(warehouse, next(pending), job, parsed)
     report = PullReport(batch_id, tuple(loads))
     logger.info(
         "Pulled batch %s: %d file(s) loaded, %d unchanged; rows read %d, "
@@ -137,6 +192,31 @@ def pull(settings: Settings, warehouse: Warehouse, *, batch_id: str) -> PullRepo
     return report
 
 
+def _parsed(jobs: list[_FileJob]) -> Iterator[_ParsedFile]:
+    """Each job's file parsed, in order; big loads in worker processes.
+
+    Parsing is pure Python and holds one core; files are independent, so
+    with more than one core and enough bytes to repay starting the workers
+    they are parsed side by side while this process writes the warehouse.
+    """
+    workers = min(len(jobs), os.cpu_count() or 1, MAX_PARSE_WORKERS)
+    size = sum(job.path.stat().st_size for job in jobs)
+    if workers < 2 or size < PARALLEL_PARSE_BYTES:
+        yield from map(_parse_file, jobs)
+        return
+    # Spawned, not forked: this process holds an open DuckDB connection.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        # At most one parsed file waits per worker, which bounds memory.
+        waiting: deque[Future[_ParsedFile]] = deque()
+        for job in jobs:
+            waiting.append(pool.submit(_parse_file, job))
+            if len(waiting) > workers:
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
+
+
 def _already_loaded(
     warehouse: Warehouse, source: str, file_name: str, sha256: str
 ) -> bool:
@@ -148,35 +228,21 @@ def _already_loaded(
     return bool(rows) and rows[0][0] == sha256
 
 
-def _load_file(
-    warehouse: Warehouse,
-    settings: Settings,
-    mapping: SourceMapping,
-    dataset: Dataset,
-    dataset_mapping: DatasetMapping,
-    path: Path,
-    batch_id: str,
-) -> FileLoad:
-    load = FileLoad(mapping.name, dataset.name, path.name, sha256_of(path))
-    if _already_loaded(warehouse, mapping.name, path.name, load.sha256):
-        load.skipped = True
-        logger.info(
-            "%s %s: %s unchanged since its last load, skipped",
-            mapping.name,
-            dataset.name,
-            path.name,
-        )
-        return load
-    context = ParseContext(
-        dataset_mapping, ZoneInfo(mapping.timezone), settings.currency
-    )
-    opened = open_rows(path, dataset_mapping)
-    _require_columns(path, mapping.name, dataset.name, dataset_mapping, opened.header)
+def _parse_file(job: _FileJob) -> _ParsedFile:
+    """Type every row of one file; rows with problems become rejections."""
+    dataset, dataset_mapping = DATASETS[job.dataset], job.dataset_mapping
+    context = ParseContext(dataset_mapping, ZoneInfo(job.timezone), job.currency)
+    opened = open_rows(job.path, dataset_mapping)
+    _require_columns(job.path, job.source, dataset.name, dataset_mapping, opened.header)
+    rows_read = 0
+    rejections: list[Rejection] = []
+    chunks: list[pa.Table] = []
     typed_rows: list[dict[str, Any]] = []
     first_row_of_key: dict[tuple[Any, ...], int] = {}
+    parse_row = _row_parser(dataset, dataset_mapping, context)
     for source_row in opened.rows:
-        load.rows_read += 1
-        values, problems = _parse_row(dataset, dataset_mapping, source_row, context)
+        rows_read += 1
+        values, problems = parse_row(source_row)
         if not problems:
             key = tuple(values[k] for k in dataset.key)
             first = first_row_of_key.setdefault(key, source_row.row_number)
@@ -190,35 +256,70 @@ def _load_file(
                     )
                 )
         if problems:
-            load.rejections.extend(problems)
-        else:
-            typed_rows.append(values)
+            rejections.extend(problems)
+            continue
+        typed_rows.append(values)
+        if len(typed_rows) == ARROW_CHUNK_ROWS:
+            chunks.append(_arrow_batch(dataset, typed_rows, job))
+            typed_rows = []
+    chunks.append(_arrow_batch(dataset, typed_rows, job))
+    return _ParsedFile(opened.encoding, rows_read, rejections, pa.concat_tables(chunks))
+
+
+def _load_file(
+    warehouse: Warehouse, load: FileLoad, job: _FileJob, parsed: _ParsedFile
+) -> None:
+    """Replace the file's rows in ``raw`` and record what was loaded."""
+    dataset = DATASETS[job.dataset]
+    load.rows_read = parsed.rows_read
+    load.rejections.extend(parsed.rejections)
     with warehouse.transaction():
+        _note_replaced_rows(warehouse, dataset, job.source, job.path.name, job.batch_id)
         warehouse.execute(
             f"delete from raw.{dataset.name} where _source = ? and _file_name = ?",
-            (mapping.name, path.name),
+            (job.source, job.path.name),
         )
-        warehouse.insert_arrow(
-            f"raw.{dataset.name}",
-            _arrow_batch(dataset, typed_rows, mapping.name, path.name, batch_id),
-        )
+        warehouse.insert_arrow(f"raw.{dataset.name}", parsed.table)
         load.rejections.extend(
-            _cross_file_problems(warehouse, dataset, mapping.name, path.name)
+            _cross_file_problems(warehouse, dataset, job.source, job.path.name)
         )
         load.rows_quarantined = len({r.row_number for r in load.rejections})
         load.rows_loaded = load.rows_read - load.rows_quarantined
-        _record(warehouse, load, batch_id)
+        _record(warehouse, load, job.batch_id)
     logger.info(
         "Loaded %s %s from %s (%s): read %d, loaded %d, quarantined %d",
-        mapping.name,
+        job.source,
         dataset.name,
-        path.name,
-        opened.encoding,
+        job.path.name,
+        parsed.encoding,
         load.rows_read,
         load.rows_loaded,
         load.rows_quarantined,
     )
-    return load
+
+
+def _note_replaced_rows(
+    warehouse: Warehouse, dataset: Dataset, source: str, file_name: str, batch_id: str
+) -> None:
+    """Record the partner-months of the rows an earlier version of the file loaded."""
+    event = EVENT_DATES.get(dataset.name)
+    if event is None:
+        return
+    warehouse.execute(
+        "insert into ops.replaced_rows "
+        "select distinct cast(? as varchar), cast(? as varchar), "
+        "cast(? as varchar), partner_id, "
+        f"cast(date_trunc('month', {event}) as date), cast(? as timestamp) "
+        f"from raw.{dataset.name} where _source = ? and _file_name = ?",
+        (
+            batch_id,
+            dataset.name,
+            file_name,
+            datetime.now(UTC).replace(tzinfo=None),
+            source,
+            file_name,
+        ),
+    )
 
 
 def _require_columns(
@@ -238,39 +339,45 @@ def _require_columns(
         )
 
 
-def _parse_row(
-    dataset: Dataset,
-    dataset_mapping: DatasetMapping,
-    source_row: SourceRow,
-    context: ParseContext,
-) -> tuple[dict[str, Any], list[Rejection]]:
-    values: dict[str, Any] = {"_row_number": source_row.row_number}
-    problems: list[Rejection] = []
-    if source_row.problem is not None:
-        problems.append(
-            Rejection(source_row.row_number, "(row)", None, source_row.problem)
+RowParser = Callable[[SourceRow], tuple[dict[str, Any], list[Rejection]]]
+
+
+def _row_parser(
+    dataset: Dataset, dataset_mapping: DatasetMapping, context: ParseContext
+) -> RowParser:
+    """A function that types one source row: its values, or why not."""
+    readers = [
+        (
+            contract_field.name,
+            field_reader(contract_field, source, context)
+            if (source := dataset_mapping.fields.get(contract_field.name))
+            else None,
         )
-        return values, problems
-    for contract_field in dataset.fields:
-        source = dataset_mapping.fields.get(contract_field.name)
-        if source is None:
-            values[contract_field.name] = None
-            continue
-        raw = source_value(source, source_row.values)
-        try:
-            values[contract_field.name] = parse_field(
-                contract_field, source, raw, context
-            )
-        except FieldProblem as problem:
+        for contract_field in dataset.fields
+    ]
+
+    def parse(source_row: SourceRow) -> tuple[dict[str, Any], list[Rejection]]:
+        values: dict[str, Any] = {"_row_number": source_row.row_number}
+        problems: list[Rejection] = []
+        if source_row.problem is not None:
             problems.append(
-                Rejection(
-                    source_row.row_number,
-                    contract_field.name,
-                    problem.value,
-                    problem.reason,
-                )
+                Rejection(source_row.row_number, "(row)", None, source_row.problem)
             )
-    return values, problems
+            return values, problems
+        cells, row_number = source_row.values, source_row.row_number
+        for name, read in readers:
+            if read is None:
+                values[name] = None
+                continue
+            try:
+                values[name] = read(cells)
+            except FieldProblem as problem:
+                problems.append(
+                    Rejection(row_number, name, problem.value, problem.reason)
+                )
+        return values, problems
+
+    return parse
 
 
 ARROW_TYPES: dict[FieldType, pa.DataType] = {
@@ -287,20 +394,17 @@ def _arrow_type(field_type: FieldType) -> pa.DataType:
 
 
 def _arrow_batch(
-    dataset: Dataset,
-    rows: list[dict[str, Any]],
-    source: str,
-    file_name: str,
-    batch_id: str,
+    dataset: Dataset, rows: list[dict[str, Any]], job: _FileJob
 ) -> pa.Table:
+    count = len(rows)
     arrays = {
         f.name: pa.array([r[f.name] for r in rows], type=_arrow_type(f.type))
         for f in dataset.fields
     }
-    arrays["_source"] = pa.array([source] * len(rows), type=pa.string())
-    arrays["_file_name"] = pa.array([file_name] * len(rows), type=pa.string())
+    arrays["_source"] = pa.array([job.source] * count, type=pa.string())
+    arrays["_file_name"] = pa.array([job.path.name] * count, type=pa.string())
     arrays["_row_number"] = pa.array([r["_row_number"] for r in rows], type=pa.int32())
-    arrays["_batch_id"] = pa.array([batch_id] * len(rows), type=pa.string())
+    arrays["_batch_id"] = pa.array([job.batch_id] * count, type=pa.string())
     return pa.table(arrays)
 
 

@@ -67,6 +67,19 @@ OPS_DDL = (
         reason varchar not null
     )
     """,
+    # The months a changed file's earlier rows fell in, per partner, written
+    # before those rows are replaced, so incremental models can recompute
+    # what the file no longer says.
+    """
+    create table if not exists ops.replaced_rows (
+        batch_id varchar not null,
+        dataset varchar not null,
+        file_name varchar not null,
+        partner_id varchar not null,
+        event_month date not null,
+        replaced_at timestamp not null
+    )
+    """,
 )
 
 

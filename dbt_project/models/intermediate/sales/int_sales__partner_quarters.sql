@@ -1,12 +1,13 @@
 -- One row per partner per quarter, from the partner's first ordering quarter
 -- to the last quarter in the data: sales, returns, collections, complaints
--- and activities booked in that quarter.
+-- and activities booked in that quarter. Sales come aggregated from the
+-- incremental int_sales__partner_quarter_sales.
 
 with
 
-order_lines as (
+partner_quarter_sales as (
 
-    select * from {{ ref('stg_channel__order_lines') }}
+    select * from {{ ref('int_sales__partner_quarter_sales') }}
 
 ),
 
@@ -28,20 +29,11 @@ activities as (
 
 ),
 
-sales_lines as (
+-- Rows of zeros stand for partner-quarters whose lines were taken back.
+sales as (
 
-    select
-        partner_id,
-        order_id,
-        line_type,
-        {{ quarter_label('order_date') }} as period,
-        {{ quarter_index('order_date') }} as quarter_index,
-        case when line_type = 'sale' then net_amount else 0 end as sale_amount,
-        case when line_type = 'return' then net_amount else 0 end
-            as return_amount
-
-    from order_lines
-    where line_type in ('sale', 'return')
+    select * from partner_quarter_sales
+    where line_count > 0
 
 ),
 
@@ -50,7 +42,7 @@ quarters as (
     select distinct
         period,
         quarter_index
-    from sales_lines
+    from sales
 
 ),
 
@@ -60,7 +52,7 @@ first_quarters as (
         partner_id,
         min(quarter_index) as first_quarter_index
 
-    from sales_lines
+    from sales
     group by partner_id
 
 ),
@@ -75,21 +67,6 @@ spine as (
     from first_quarters
     inner join quarters
         on first_quarters.first_quarter_index <= quarters.quarter_index
-
-),
-
-sales as (
-
-    select
-        partner_id,
-        quarter_index,
-        cast(sum(sale_amount) as decimal(18, 2)) as gross_sales,
-        cast(sum(return_amount) as decimal(18, 2)) as returns_amount,
-        count(distinct case when line_type = 'sale' then order_id end)
-            as order_count
-
-    from sales_lines
-    group by partner_id, quarter_index
 
 ),
 

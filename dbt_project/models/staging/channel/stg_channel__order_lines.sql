@@ -22,7 +22,8 @@ renamed as (
         cast(net_amount as decimal(18, 2)) as net_amount,
         order_date,
         _file_name as source_file_name,
-        _row_number as source_row_number
+        _row_number as source_row_number,
+        _batch_id as source_batch_id
 
     from source
 
