@@ -268,7 +268,7 @@ def gate_checks() -> None:
 def check_config() -> None:
     """Validate the source mappings, rebate programs, scorecard and gate rules."""
     from channelops.mapping import load_mappings
-    from channelops.rules import load_programs, load_scorecard
+    from channelops.rules import load_adjustments, load_programs, load_scorecard
     from expectations.config import load_gate_config
 
     settings = load_settings()
@@ -276,13 +276,15 @@ def check_config() -> None:
         mappings = load_mappings(settings.config_dir)
         programs = load_programs(settings.config_dir)
         load_scorecard(settings.config_dir)
+        adjustments = load_adjustments(settings.config_dir)
         load_gate_config(settings.config_dir)
     except ChannelopsError as error:
         console.print(f"[bold red]Invalid configuration:[/] {error}")
         raise typer.Exit(EXIT_FAILED) from None
     console.print(
         f"Configuration in {settings.config_dir} is valid: "
-        f"{len(mappings)} source(s), {len(programs)} program(s)"
+        f"{len(mappings)} source(s), {len(programs)} program(s), "
+        f"{len(adjustments)} adjustment(s)"
     )
 
 

@@ -66,13 +66,65 @@ RULE_TEXT: dict[Language, dict[str, str]] = {
     "zh-CN": {
         "retroactive": "全额累进：达到档位的返利率适用于全部基数",
         "incremental": "超额累进：各档返利率只适用于该档区间内的金额",
+        "per_unit": "按件返利：各档每件金额只适用于该档区间内的数量",
+        "percentage": "固定比例：返利率适用于全部基数",
+        "fixed_target": "目标奖励：达到目标即获固定金额",
+        "growth": "增长返利：返利率适用于较上年同期的增长部分",
+        "adjustment": "人工调整（已审批）",
+        "withdrawn": "撤销此前发布的明细",
     },
     "en": {
         "retroactive": "Retroactive: the rate of the tier reached applies to "
         "the whole basis",
         "incremental": "Incremental: each tier's rate applies to its own slice",
+        "per_unit": "Per unit: each band's amount per unit applies to its own units",
+        "percentage": "Percentage: the rate applies to the whole basis",
+        "fixed_target": "Target bonus: a fixed amount once the target is reached",
+        "growth": "Growth: the rate applies to the increase over the same "
+        "period last year",
+        "adjustment": "Manual adjustment (approved)",
+        "withdrawn": "Withdraws a line published before",
     },
 }
+
+
+def line_explanation(line: dict[str, Any], language: Language) -> str:
+    """How a document line's amount came about, in the partner's language."""
+
+    def get(name: str) -> str:
+        return str(line.get(name) if line.get(name) is not None else "-")
+
+    if language == "zh-CN":
+        parts = [
+            f"累计期：{'全年' if line.get('accumulation') == 'year' else '本季'}",
+            f"累计基数 {get('measured_basis')}",
+            f"累计应得 {get('entitlement_amount')}",
+            f"此前已计 {get('previously_entitled_amount')}",
+            f"结转入 {get('carried_in_amount')}",
+            f"结转出 {get('carried_out_amount')}",
+            f"来源明细 {get('source_line_count')} 行",
+        ]
+        if line.get("is_eligible") is False:
+            parts.append("回款率未达资格要求")
+        if line.get("previously_published_amount") is not None:
+            parts.append(f"此前已发布 {get('previously_published_amount')}")
+    else:
+        parts = [
+            f"accumulation: {get('accumulation')}",
+            f"accumulated basis {get('measured_basis')}",
+            f"entitled so far {get('entitlement_amount')}",
+            f"entitled before {get('previously_entitled_amount')}",
+            f"carried in {get('carried_in_amount')}",
+            f"carried out {get('carried_out_amount')}",
+            f"{get('source_line_count')} source line(s)",
+        ]
+        if line.get("is_eligible") is False:
+            parts.append("collection ratio below the eligibility minimum")
+        if line.get("previously_published_amount") is not None:
+            parts.append(f"published before {get('previously_published_amount')}")
+    if line.get("reason"):
+        parts.append(str(line["reason"]))
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -398,6 +450,9 @@ def statement_from_document(
                 rate=Decimal(line["rate"]),
                 amount=Decimal(line["amount"]),
                 source_line_count=line["source_line_count"],
+                explanation=line_explanation(line, language),
+                source_line_ids=tuple(line.get("source_line_ids", ())),
+                rate_is_per_unit=line.get("basis") == "quantity",
             )
             for line in document["lines"]
         ),

@@ -6,6 +6,17 @@ version of that statement is left alone; a new or changed one becomes the
 next version, written once to ``published/<period>/<partner>/v<N>.json``
 (read-only) and recorded in the append-only ledger ``ops.statement_versions``.
 Running the same period again with the same inputs publishes nothing.
+
+What a statement amounts to is computed from the marts as the *settlement*
+(every line at its current amount). Version 1 publishes it as it is. When
+inputs, rules or code change the settlement of a period already published,
+the next version publishes only the *deltas*: for each line, the current
+amount minus everything earlier versions published for it, with the reason
+(input files, program versions, code version that changed). The movements
+are recorded line by line in the append-only ``ops.settlement_ledger``; each
+version's program versions, inputs hash, code version and reason in
+``ops.settlement_versions``. So a statement's total is the sum of its lines
+and equals the version's movement in the ledger.
 """
 
 from __future__ import annotations
@@ -29,12 +40,43 @@ from channelops.warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
 
-DOCUMENT_SCHEMA = "channelops.statement/1"
+DOCUMENT_SCHEMA = "channelops.statement/2"
 ROUNDING_RULE = (
     "Each line is rounded half away from zero to 0.01; the total is the sum "
     "of the rounded lines."
 )
 READ_ONLY = 0o444
+ZERO = Decimal("0.00")
+
+SETTLEMENT_VERSIONS_DDL = """
+create table if not exists ops.settlement_versions (
+    statement_key varchar not null,
+    partner_id varchar not null,
+    period varchar not null,
+    version integer not null,
+    settlement_hash varchar not null,
+    program_versions varchar not null,
+    inputs_hash varchar not null,
+    code_version varchar not null,
+    reason varchar not null,
+    run_id varchar not null,
+    recorded_at timestamp not null
+)
+"""
+SETTLEMENT_LEDGER_DDL = """
+create table if not exists ops.settlement_ledger (
+    statement_key varchar not null,
+    statement_line_key varchar not null,
+    partner_id varchar not null,
+    period varchar not null,
+    version integer not null,
+    program_id varchar not null,
+    program_version integer not null,
+    amount decimal(18,2) not null,
+    run_id varchar not null,
+    recorded_at timestamp not null
+)
+"""
 
 LEDGER_DDL = """
 create table if not exists ops.statement_versions (
@@ -116,6 +158,7 @@ def build_statement_documents(
     statements = warehouse.query_dicts(
         "select s.statement_key, s.partner_id, s.period, s.currency, "
         "s.order_line_count, s.net_sales, s.total_amount, s.line_count, "
+        "s.carried_forward_amount, "
         "p.partner_name, p.parent_partner_id, p.region "
         "from marts.fct_rebate_statements as s "
         "join marts.dim_partners as p on p.partner_id = s.partner_id "
@@ -123,13 +166,14 @@ def build_statement_documents(
         (period.label,),
     )
     lines_by_key: dict[str, list[dict[str, Any]]] = {}
+    sources = _source_line_ids(warehouse, period)
     for line in warehouse.query_dicts(
-        "select statement_key, line_no, program_id, program_name, "
-        "program_version, calculation, basis_amount, tier_no, tier_name, rate, "
-        "amount, source_line_count from marts.fct_rebate_statement_lines "
+        "select statement_key, " + ", ".join(LINE_COLUMNS) + " "
+        "from marts.fct_rebate_statement_lines "
         "where period = ? order by statement_key, line_no",
         (period.label,),
     ):
+        line["source_line_ids"] = sources.get(line["statement_line_key"], [])
         lines_by_key.setdefault(line.pop("statement_key"), []).append(line)
     scorecards = _scorecards(warehouse, period)
     documents = []
@@ -158,11 +202,65 @@ def build_statement_documents(
                 "net_sales": statement["net_sales"],
                 "lines": lines,
                 "total_amount": statement["total_amount"],
+                "carried_forward_amount": statement["carried_forward_amount"],
                 "rounding": ROUNDING_RULE,
                 "scorecard": scorecards.get(statement["partner_id"]),
             }
         )
     return documents
+
+
+# What a statement line says about itself: program and rule, basis, tier
+# reached, rate, convention, what was entitled and carried, and the amount.
+LINE_COLUMNS = (
+    "statement_line_key",
+    "line_no",
+    "line_kind",
+    "program_id",
+    "program_name",
+    "program_version",
+    "calculation",
+    "banding",
+    "bounds",
+    "basis",
+    "accumulation",
+    "rounding",
+    "basis_amount",
+    "basis_quantity",
+    "measured_basis",
+    "prior_year_volume",
+    "tier_no",
+    "tier_name",
+    "rate",
+    "fixed_amount",
+    "is_eligible",
+    "min_collection_ratio",
+    "cumulative_invoiced",
+    "cumulative_collected",
+    "is_capped",
+    "cap_amount",
+    "minimum_payout",
+    "entitlement_amount",
+    "previously_entitled_amount",
+    "carried_in_amount",
+    "carried_out_amount",
+    "amount",
+    "reason",
+    "source_line_count",
+)
+
+
+def _source_line_ids(warehouse: Warehouse, period: Quarter) -> dict[str, list[str]]:
+    """The order line ids behind each program line of ``period``, sorted."""
+    ids: dict[str, list[str]] = {}
+    for key, order_line_id in warehouse.query(
+        "select statement_line_key, order_line_id "
+        "from marts.fct_rebate_line_sources where period = ? "
+        "order by statement_line_key, order_line_id",
+        (period.label,),
+    ):
+        ids.setdefault(key, []).append(order_line_id)
+    return ids
 
 
 # Every metric a scorecard rule may name is a column of the scorecard mart.
@@ -234,59 +332,279 @@ def publish_statements(
     With ``partners`` only those partners' statements are built into the
     report and published; every other partner's statements stay as they are.
     """
-    warehouse.execute(LEDGER_DDL)
-    latest = {
-        key: (version, digest)
-        for key, version, digest in warehouse.query(
-            "select statement_key, max(version), "
-            "max(case when recency = 1 then content_hash end) from ("
-            "select statement_key, version, content_hash, row_number() over ("
-            "partition by statement_key order by version desc) as recency "
-            "from ops.statement_versions where period = ?) as v "
-            "group by statement_key",
-            (period.label,),
-        )
-    }
+    for ddl in (LEDGER_DDL, SETTLEMENT_VERSIONS_DDL, SETTLEMENT_LEDGER_DDL):
+        warehouse.execute(ddl)
+    history = _settlement_history(warehouse, period)
     inputs = inputs_hash(warehouse)
     published: list[PublishedStatement] = []
-    documents = build_statement_documents(warehouse, period)
+    records: list[SettlementRecord] = []
+    settlements = build_statement_documents(warehouse, period)
     if partners is not None:
-        documents = _only_partners(documents, partners, period)
-    for document in documents:
-        key = document["statement_key"]
-        digest = content_hash(document)
-        last_version, last_digest = latest.get(key, (0, None))
-        is_new = digest != last_digest
-        version = last_version + 1 if is_new else last_version
-        published.append(
-            PublishedStatement(
-                key,
-                document["partner"]["partner_id"],
-                period.label,
-                version,
-                digest,
-                document["total_amount"],
-                document["currency"],
-                document,
-                is_new,
-            )
+        settlements = _only_partners(settlements, partners, period)
+    for settlement in settlements:
+        key = settlement["statement_key"]
+        digest = settlement_hash(settlement)
+        earlier = history.get(key)
+        if earlier is not None and earlier.settlement_hash == digest:
+            published.append(_unchanged(earlier))
+            continue
+        record = SettlementRecord(
+            version=1 if earlier is None else earlier.version + 1,
+            settlement_hash=digest,
+            program_versions=_program_versions(settlement),
+            inputs_hash=inputs,
+            code_version=__version__,
         )
+        document = settlement
+        if earlier is not None:
+            record = record.with_reason(earlier)
+            document = _delta_document(settlement, earlier, record)
+        statement = _statement(document, record, is_new=True)
+        published.append(statement)
+        records.append(record)
     new = [s for s in published if s.is_new]
     if not dry_run and new:
-        _write_versions(settings, warehouse, new, inputs=inputs, run_id=run_id)
+        _write_versions(settings, warehouse, new, records, inputs=inputs, run_id=run_id)
     report = PublishReport(period.label, tuple(published))
     logger.info(
-        "%s statements for %s: %d in all, %d new version(s), %d unchanged; "
-        "total rebate %s %s",
+        "%s statements for %s: %d in all, %d new version(s) (%d correcting "
+        "an earlier one), %d unchanged; total rebate %s %s",
         "Would publish" if dry_run else "Published",
         period.label,
         len(published),
         len(new),
+        sum(s.version > 1 for s in new),
         len(published) - len(new),
         report.total_amount,
         settings.currency,
     )
     return report
+
+
+@dataclass(frozen=True)
+class SettlementRecord:
+    """What a version was computed from, and why it exists."""
+
+    version: int
+    settlement_hash: str
+    program_versions: str
+    inputs_hash: str
+    code_version: str
+    reason: str = "first settlement of the period"
+    document: dict[str, Any] | None = None
+    # (statement line key, program id, amount published so far) per line.
+    settled_lines: tuple[tuple[str, str, Decimal], ...] = ()
+    content_hash: str = ""
+    total_amount: Decimal = ZERO
+
+    def with_reason(self, earlier: SettlementRecord) -> SettlementRecord:
+        changes = []
+        if earlier.inputs_hash != self.inputs_hash:
+            changes.append("input files changed")
+        if earlier.program_versions != self.program_versions:
+            changes.append(
+                f"programs changed from {earlier.program_versions} to "
+                f"{self.program_versions}"
+            )
+        if earlier.code_version != self.code_version:
+            changes.append(
+                f"channelops changed from {earlier.code_version} to {self.code_version}"
+            )
+        reason = "; ".join(changes) or "the computed statement changed"
+        return SettlementRecord(
+            self.version,
+            self.settlement_hash,
+            self.program_versions,
+            self.inputs_hash,
+            self.code_version,
+            f"corrects v{earlier.version}: {reason}",
+        )
+
+
+def settlement_hash(document: dict[str, Any]) -> str:
+    """The hash of what a statement settles: everything but the scorecard.
+
+    A scorecard ranks a partner among the others, so one partner's corrected
+    sales move everyone's rank; that alone is not a new settlement.
+    """
+    return content_hash({k: v for k, v in document.items() if k != "scorecard"})
+
+
+def _program_versions(document: dict[str, Any]) -> str:
+    """'program v<N>' for each program line, sorted: what the rules were."""
+    versions = sorted(
+        {
+            f"{line['program_id']} v{line['program_version']}"
+            for line in document["lines"]
+            if line["line_kind"] == "program"
+        }
+    )
+    return ", ".join(versions) or "-"
+
+
+def _settlement_history(
+    warehouse: Warehouse, period: Quarter
+) -> dict[str, SettlementRecord]:
+    """Per statement of ``period``: its latest version and all it settled."""
+    latest: dict[str, SettlementRecord] = {}
+    for row in warehouse.query_dicts(
+        "select statement_key, version, settlement_hash, program_versions, "
+        "inputs_hash, code_version, reason from ops.settlement_versions "
+        "where period = ? order by statement_key, version",
+        (period.label,),
+    ):
+        latest[row["statement_key"]] = SettlementRecord(
+            row["version"],
+            row["settlement_hash"],
+            row["program_versions"],
+            row["inputs_hash"],
+            row["code_version"],
+            row["reason"],
+        )
+    settled: dict[str, list[tuple[str, str, Decimal]]] = {}
+    for key, line_key, program_id, amount in warehouse.query(
+        "select statement_key, statement_line_key, max(program_id), sum(amount) "
+        "from ops.settlement_ledger where period = ? "
+        "group by statement_key, statement_line_key "
+        "order by statement_key, statement_line_key",
+        (period.label,),
+    ):
+        settled.setdefault(key, []).append((line_key, program_id, amount))
+    files = {
+        key: (version, path, digest, total)
+        for key, version, path, digest, total in warehouse.query(
+            "select statement_key, version, document_path, content_hash, "
+            "total_amount from ("
+            "select statement_key, version, document_path, content_hash, "
+            "total_amount, row_number() over ("
+            "partition by statement_key order by version desc) as recency "
+            "from ops.statement_versions where period = ?) as v "
+            "where recency = 1",
+            (period.label,),
+        )
+    }
+    history = {}
+    for key, (version, _, _, _) in files.items():
+        if key not in latest:
+            # Published before the settlement ledger existed: carry on from
+            # its last version; its lines were never recorded line by line.
+            latest[key] = SettlementRecord(version, "", "-", "", "", "")
+    for key, record in latest.items():
+        _, path, digest, total = files.get(key, (0, None, "", ZERO))
+        document = _read_document(Path(path)) if path is not None else None
+        history[key] = SettlementRecord(
+            record.version,
+            record.settlement_hash,
+            record.program_versions,
+            record.inputs_hash,
+            record.code_version,
+            record.reason,
+            document,
+            tuple(settled.get(key, [])),
+            digest,
+            total,
+        )
+    return history
+
+
+def _read_document(path: Path) -> dict[str, Any]:
+    published = json.loads(path.read_text(encoding="utf-8"))
+    return dict(published["document"])
+
+
+def _delta_document(
+    settlement: dict[str, Any], earlier: SettlementRecord, record: SettlementRecord
+) -> dict[str, Any]:
+    """The settlement as deltas against everything published before it."""
+    settled = {key: amount for key, _, amount in earlier.settled_lines}
+    current = {line["statement_line_key"]: line for line in settlement["lines"]}
+    lines = []
+    for line in settlement["lines"]:
+        before = settled.get(line["statement_line_key"], ZERO)
+        if line["amount"] != before:
+            lines.append(_delta_line(line, before))
+    for line_key, program_id, before in earlier.settled_lines:
+        if line_key not in current and before != 0:
+            lines.append(_withdrawn_line(line_key, program_id, before))
+    for line_no, line in enumerate(lines, start=1):
+        line["line_no"] = line_no
+    return {
+        **settlement,
+        "lines": lines,
+        "total_amount": sum((line["amount"] for line in lines), ZERO),
+        "settlement_total_amount": settlement["total_amount"],
+        "supersedes_version": earlier.version,
+        "reason": record.reason,
+    }
+
+
+def _delta_line(line: dict[str, Any], before: Decimal) -> dict[str, Any]:
+    return {
+        **line,
+        "line_kind": f"{line['line_kind']}_correction",
+        "settled_amount": line["amount"],
+        "previously_published_amount": before,
+        "amount": line["amount"] - before,
+    }
+
+
+def _withdrawn_line(line_key: str, program_id: str, before: Decimal) -> dict[str, Any]:
+    """A line published before that the settlement no longer has."""
+    return {
+        "statement_line_key": line_key,
+        "line_kind": "withdrawn",
+        "program_id": program_id,
+        "program_name": program_id,
+        "program_version": 0,
+        "calculation": "withdrawn",
+        "basis_amount": ZERO,
+        "tier_no": None,
+        "tier_name": "-",
+        "rate": Decimal("0"),
+        "source_line_count": 0,
+        "source_line_ids": [],
+        "settled_amount": ZERO,
+        "previously_published_amount": before,
+        "amount": -before,
+    }
+
+
+def _unchanged(record: SettlementRecord) -> PublishedStatement:
+    """The latest published version, as the ledger and its file say."""
+    document = record.document
+    if document is None:
+        raise ChannelopsError(
+            f"settlement v{record.version} is in ops.settlement_versions but its "
+            "published file is not in ops.statement_versions; restore the ledger "
+            "backup that matches the published folder"
+        )
+    return PublishedStatement(
+        document["statement_key"],
+        document["partner"]["partner_id"],
+        document["period"],
+        record.version,
+        record.content_hash,
+        record.total_amount,
+        document["currency"],
+        document,
+        False,
+    )
+
+
+def _statement(
+    document: dict[str, Any], record: SettlementRecord, *, is_new: bool
+) -> PublishedStatement:
+    return PublishedStatement(
+        document["statement_key"],
+        document["partner"]["partner_id"],
+        document["period"],
+        record.version,
+        content_hash(document),
+        document["total_amount"],
+        document["currency"],
+        document,
+        is_new,
+    )
 
 
 def _only_partners(
@@ -317,6 +635,7 @@ def _write_versions(
     settings: Settings,
     warehouse: Warehouse,
     statements: list[PublishedStatement],
+    records: list[SettlementRecord],
     *,
     inputs: str,
     run_id: str,
@@ -325,7 +644,7 @@ def _write_versions(
     for statement in statements:
         _write_once(statement_path(settings, statement), _file_bytes(statement))
     with warehouse.transaction():
-        for statement in statements:
+        for statement, record in zip(statements, records, strict=True):
             warehouse.execute(
                 "insert into ops.statement_versions values "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -345,6 +664,40 @@ def _write_versions(
                     now,
                 ),
             )
+            warehouse.execute(
+                "insert into ops.settlement_versions values "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    statement.statement_key,
+                    statement.partner_id,
+                    statement.period,
+                    statement.version,
+                    record.settlement_hash,
+                    record.program_versions,
+                    record.inputs_hash,
+                    record.code_version,
+                    record.reason,
+                    run_id,
+                    now,
+                ),
+            )
+            for line in statement.document["lines"]:
+                warehouse.execute(
+                    "insert into ops.settlement_ledger values "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        statement.statement_key,
+                        line["statement_line_key"],
+                        statement.partner_id,
+                        statement.period,
+                        statement.version,
+                        line["program_id"],
+                        line["program_version"],
+                        line["amount"],
+                        run_id,
+                        now,
+                    ),
+                )
 
 
 def _file_bytes(statement: PublishedStatement) -> bytes:

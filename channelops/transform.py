@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from channelops.errors import ChannelopsError
-from channelops.rules import load_programs, load_scorecard, write_rules
+from channelops.rules import (
+    load_adjustments,
+    load_programs,
+    load_scorecard,
+    write_rules,
+)
 from channelops.settings import Settings
 from channelops.warehouse import Warehouse
 
@@ -45,11 +50,15 @@ def load_rules(settings: Settings, warehouse: Warehouse) -> None:
     """Validate the rule files and write them to the warehouse's config schema."""
     programs = load_programs(settings.config_dir)
     scorecard = load_scorecard(settings.config_dir)
-    write_rules(warehouse, programs, scorecard)
+    adjustments = load_adjustments(settings.config_dir)
+    write_rules(warehouse, programs, scorecard, adjustments)
     logger.info(
-        "Loaded rules: %d rebate program(s) (%s), %d scorecard metric(s)",
+        "Loaded rules: %d rebate program(s) (%s), %d manual adjustment(s) "
+        "(%d approved), %d scorecard metric(s)",
         len(programs),
         ", ".join(f"{p.program_id} v{p.version}" for p in programs),
+        len(adjustments),
+        sum(a.approval == "approved" for a in adjustments),
         len(scorecard.metrics),
     )
 

@@ -153,6 +153,12 @@ class Check:
     # A table that may legitimately not exist yet; without it the check
     # has nothing to verify and passes, saying so.
     requires_table: str | None = None
+    # A second such table (a reconciliation between two of them).
+    also_requires: str | None = None
+
+    @property
+    def required_tables(self) -> tuple[str, ...]:
+        return tuple(t for t in (self.requires_table, self.also_requires) if t)
 
     def __post_init__(self) -> None:
         if _NAME_PATTERN.fullmatch(self.name) is None:
@@ -214,6 +220,7 @@ def sql_check(
     query: str,
     *,
     requires_table: str | None = None,
+    also_requires: str | None = None,
 ) -> Check:
     """A check whose SQL returns the rows that break the rule."""
     return Check(
@@ -225,6 +232,7 @@ def sql_check(
         expectation=UnexpectedRowsExpectation,
         arguments={"unexpected_rows_query": query},
         requires_table=requires_table,
+        also_requires=also_requires,
     )
 
 

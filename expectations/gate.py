@@ -209,8 +209,9 @@ def _validate_all(
     for suite, batch, is_sql, group in _groups(suites):
         ready = []
         for check in group:
-            if check.requires_table in absent:
-                by_name[check.name] = _not_applicable(suite, check)
+            missing = [t for t in check.required_tables if t in absent]
+            if missing:
+                by_name[check.name] = _not_applicable(suite, check, missing[0])
             else:
                 ready.append(check)
         if ready:
@@ -227,7 +228,7 @@ def _validate_all(
 
 
 def _absent_tables(datasource: SQLDatasource, checks: Iterable[Check]) -> set[str]:
-    wanted = {check.requires_table for check in checks if check.requires_table}
+    wanted = {table for check in checks for table in check.required_tables}
     if not wanted:
         return set()
     inspector = inspect(datasource.get_engine())
@@ -370,14 +371,14 @@ def _not_evaluated(suite: Suite, check: Check, error: object) -> CheckResult:
     )
 
 
-def _not_applicable(suite: Suite, check: Check) -> CheckResult:
+def _not_applicable(suite: Suite, check: Check, missing: str) -> CheckResult:
     return CheckResult(
         name=check.name,
         suite=suite.name,
         table=check.table,
         severity=check.severity,
         success=True,
-        observed=f"nothing to check: {check.requires_table} does not exist yet",
+        observed=f"nothing to check: {missing} does not exist yet",
         description=check.description,
         remedy=check.remedy,
     )

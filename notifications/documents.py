@@ -47,6 +47,12 @@ class StatementLine:
     rate: Decimal
     amount: Decimal
     source_line_count: int
+    # What the partner needs to check the amount: accumulation, what was
+    # entitled and carried, and the order lines behind it (drill-down).
+    explanation: str = ""
+    source_line_ids: tuple[str, ...] = ()
+    # On a quantity basis the rate is an amount per unit, not a percentage.
+    rate_is_per_unit: bool = False
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,7 @@ def _environment() -> Environment:
     )
     environment.filters["money"] = format_money
     environment.filters["percent"] = format_percent
+    environment.filters["plain"] = format_plain
     return environment
 
 

@@ -215,7 +215,8 @@ def _write_line(
     basis = exact_float(line.basis_amount, f"{where} basis")
     sheet.write_number(row, 4, basis, formats["amount"])
     sheet.write_string(row, 5, line.tier)
-    sheet.write_string(row, 6, format_percent(line.rate))
+    rate = f"{line.rate.normalize():f}/unit" if line.rate_is_per_unit else None
+    sheet.write_string(row, 6, rate or format_percent(line.rate))
     amount = exact_float(line.amount, f"{where} amount")
     sheet.write_number(row, _AMOUNT_COLUMN, amount, formats["amount"])
     sheet.write_number(row, 8, line.source_line_count)

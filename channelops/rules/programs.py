@@ -1,11 +1,25 @@
-"""Rebate programs: one validated YAML file per program in ``programs/``."""
+"""Rebate programs: one validated YAML file per program in ``programs/``.
+
+A program file says what counts (basis and scope), how the amount is
+computed (calculation and tiers), over which period tiers accumulate, and
+the conditions on paying it (collection eligibility, cap, minimum payout).
+Every calculation kind is written to the warehouse as one normal form, so
+the dbt models need only two bandings:
+
+- ``retroactive``: the reached tier's rate (and fixed amount) applies to the
+  whole basis. ``percentage`` is one open tier, ``fixed_target`` is a zero
+  tier below the target and a fixed amount from it, ``growth`` is a
+  percentage of the increase over the same period a year before;
+- ``incremental``: each tier's rate applies to its own slice. ``per_unit``
+  is incremental on quantity with an amount per unit as the rate.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -15,21 +29,70 @@ from channelops.rules.files import ConfigTable, decimal_array, load_yaml_model
 
 Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=9, decimal_places=6)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+Bound = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=3)]
+PerUnit = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+Code = Annotated[str, Field(min_length=1)]
+
+Calculation = Literal[
+    "retroactive", "incremental", "per_unit", "percentage", "fixed_target", "growth"
+]
+TIERED: frozenset[str] = frozenset({"retroactive", "incremental", "per_unit"})
+# The one rounding rule: each printed line is rounded once, half away from
+# zero, to the fen; a statement's total is the sum of its printed lines.
+ROUNDING = "half_up_fen"
 
 
 class Tier(BaseModel):
-    """One band: ``from`` inclusive, ``to`` exclusive (open when omitted)."""
+    """One band from ``from`` to ``to`` (open when ``to`` is left out).
+
+    Which end belongs to the band is the program's ``bounds``: by default
+    ``from`` is inclusive and ``to`` exclusive.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     name: str
-    lower: Amount = Field(alias="from")
-    upper: Amount | None = Field(default=None, alias="to")
-    rate: Rate
+    lower: Bound = Field(alias="from")
+    upper: Bound | None = Field(default=None, alias="to")
+    rate: Rate | None = None
+    per_unit: PerUnit | None = None
+
+
+class Scope(BaseModel):
+    """Which order lines count; an empty list means no restriction."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    product_ids: list[Code] = []
+    product_categories: list[Code] = []
+    regions: list[Code] = []
+    partner_types: list[Code] = []
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(dimension, value) pairs as the scope table stores them."""
+        return [
+            (dimension, value)
+            for dimension, values in (
+                ("product_id", self.product_ids),
+                ("product_category", self.product_categories),
+                ("region", self.regions),
+                ("partner_type", self.partner_types),
+            )
+            for value in values
+        ]
+
+
+class Eligibility(BaseModel):
+    """Conditions a partner must meet to be paid anything."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Collected over invoiced (回款率) in the accumulation period so far.
+    min_collection_ratio: Rate | None = None
 
 
 class RebateProgram(BaseModel):
-    """A tiered rebate on a partner's net sales per settlement period."""
+    """A rebate on a partner's sales, settled quarterly."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -38,21 +101,74 @@ class RebateProgram(BaseModel):
     version: Annotated[int, Field(ge=1)]
     effective_from: date
     effective_to: date | None = None
-    basis: Literal["net_sales"] = "net_sales"
-    calculation: Literal["retroactive", "incremental"]
+    basis: Literal["net_sales", "quantity"] = "net_sales"
+    calculation: Calculation
     settlement_period: Literal["quarter"] = "quarter"
-    tiers: Annotated[list[Tier], Field(min_length=1)]
+    accumulation: Literal["quarter", "year"] = "quarter"
+    bounds: Literal["lower_inclusive", "upper_inclusive"] = "lower_inclusive"
+    scope: Scope = Scope()
+    tiers: list[Tier] | None = None
+    rate: Rate | None = None
+    target: Amount | None = None
+    amount: Amount | None = None
+    eligibility: Eligibility = Eligibility()
+    cap: Amount | None = None
+    minimum_payout: Amount = Decimal("0")
+    rounding: Literal["half_up_fen"] = "half_up_fen"
 
     @model_validator(mode="after")
-    def _tiers_cover_every_amount_once(self) -> RebateProgram:
-        if self.tiers[0].lower != 0:
+    def _consistent(self) -> RebateProgram:
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError("effective_to: before effective_from")
+        self._check_fields_of_the_calculation()
+        if self.tiers is not None:
+            self._check_tiers(self.tiers)
+        return self
+
+    def _check_fields_of_the_calculation(self) -> None:
+        wanted = {
+            "retroactive": {"tiers"},
+            "incremental": {"tiers"},
+            "per_unit": {"tiers"},
+            "percentage": {"rate"},
+            "growth": {"rate"},
+            "fixed_target": {"target", "amount"},
+        }[self.calculation]
+        given = {
+            name
+            for name in ("tiers", "rate", "target", "amount")
+            if getattr(self, name) is not None
+        }
+        for name in sorted(wanted - given):
+            raise ValueError(f"{name}: required for calculation {self.calculation!r}")
+        for name in sorted(given - wanted):
             raise ValueError(
-                f"tiers.0.from: the first tier must start at 0, "
-                f"got {self.tiers[0].lower}"
+                f"{name}: not used by calculation {self.calculation!r}; "
+                f"remove it (this calculation reads {', '.join(sorted(wanted))})"
             )
-        for index, (tier, following) in enumerate(
-            zip(self.tiers, self.tiers[1:], strict=False)
-        ):
+        if self.calculation == "per_unit" and self.basis != "quantity":
+            raise ValueError("basis: calculation 'per_unit' needs basis 'quantity'")
+
+    def _check_tiers(self, tiers: list[Tier]) -> None:
+        if not tiers:
+            raise ValueError("tiers: at least one tier is needed")
+        field = "per_unit" if self.basis == "quantity" else "rate"
+        for index, tier in enumerate(tiers):
+            if getattr(tier, field) is None:
+                raise ValueError(
+                    f"tiers.{index}.{field}: required, the basis is {self.basis!r}"
+                )
+            other = "rate" if field == "per_unit" else "per_unit"
+            if getattr(tier, other) is not None:
+                raise ValueError(
+                    f"tiers.{index}.{other}: not used with basis {self.basis!r}; "
+                    f"give '{field}' instead"
+                )
+        if tiers[0].lower != 0:
+            raise ValueError(
+                f"tiers.0.from: the first tier must start at 0, got {tiers[0].lower}"
+            )
+        for index, (tier, following) in enumerate(zip(tiers, tiers[1:], strict=False)):
             if tier.upper is None:
                 raise ValueError(
                     f"tiers.{index}.to: only the last tier may be open-ended"
@@ -68,14 +184,49 @@ class RebateProgram(BaseModel):
                     f"{following.lower}; each tier must start where the one "
                     "before it ends"
                 )
-        if self.tiers[-1].upper is not None:
+        if tiers[-1].upper is not None:
             raise ValueError(
-                f"tiers.{len(self.tiers) - 1}.to: the top tier must be open "
+                f"tiers.{len(tiers) - 1}.to: the top tier must be open "
                 "(leave out 'to') so that every amount has a rate"
             )
-        if self.effective_to is not None and self.effective_to < self.effective_from:
-            raise ValueError("effective_to: before effective_from")
-        return self
+
+    @property
+    def banding(self) -> Literal["retroactive", "incremental"]:
+        """How the normal-form tiers apply: to the whole basis or per slice."""
+        if self.calculation in ("incremental", "per_unit"):
+            return "incremental"
+        return "retroactive"
+
+    @property
+    def measure(self) -> Literal["volume", "growth"]:
+        return "growth" if self.calculation == "growth" else "volume"
+
+    def normal_tiers(self) -> list[NormalTier]:
+        """The calculation as tiers: (name, lower, upper, rate, fixed amount)."""
+        zero = Decimal("0")
+        if self.tiers is not None:
+            return [
+                NormalTier(t.name, t.lower, t.upper, t.rate or t.per_unit or zero, zero)
+                for t in self.tiers
+            ]
+        if self.calculation == "fixed_target":
+            assert self.target is not None and self.amount is not None
+            return [
+                NormalTier("below target", zero, self.target, zero, zero),
+                NormalTier("target reached", self.target, None, zero, self.amount),
+            ]
+        assert self.rate is not None
+        return [NormalTier(self.calculation, zero, None, self.rate, zero)]
+
+
+class NormalTier(NamedTuple):
+    """A tier in the warehouse's normal form."""
+
+    name: str
+    lower: Decimal
+    upper: Decimal | None
+    rate: Decimal
+    fixed_amount: Decimal
 
 
 def load_programs(config_dir: Path) -> list[RebateProgram]:
@@ -84,7 +235,7 @@ def load_programs(config_dir: Path) -> list[RebateProgram]:
     if not paths:
         raise ConfigError(
             f"no rebate program files in {config_dir / 'programs'}; add one "
-            "(see docs/configuration.md)"
+            "(see docs/rebates.md)"
         )
     programs = [load_yaml_model(p, RebateProgram) for p in paths]
     ids = [p.program_id for p in programs]
@@ -102,7 +253,15 @@ create table config.rebate_programs (
     effective_from date not null,
     effective_to date,
     basis varchar not null,
-    calculation varchar not null
+    calculation varchar not null,
+    banding varchar not null,
+    measure varchar not null,
+    accumulation varchar not null,
+    bounds varchar not null,
+    min_collection_ratio decimal(9,6),
+    cap_amount decimal(18,2),
+    minimum_payout decimal(18,2) not null,
+    rounding varchar not null
 )
 """
 TIERS_DDL = """
@@ -110,16 +269,27 @@ create table config.rebate_tiers (
     program_id varchar not null,
     tier_no integer not null,
     tier_name varchar not null,
-    lower_bound decimal(18,2) not null,
-    upper_bound decimal(18,2),
-    rate decimal(9,6) not null
+    lower_bound decimal(18,3) not null,
+    upper_bound decimal(18,3),
+    rate decimal(18,6) not null,
+    fixed_amount decimal(18,2) not null
+)
+"""
+SCOPE_DDL = """
+create table config.rebate_scope (
+    program_id varchar not null,
+    dimension varchar not null,
+    scope_value varchar not null
 )
 """
 
 
 def program_tables(programs: list[RebateProgram]) -> dict[str, ConfigTable]:
     """The programs as the config tables the dbt models read."""
-    tiers = [(p, n, t) for p in programs for n, t in enumerate(p.tiers, start=1)]
+    tiers = [
+        (p, n, t) for p in programs for n, t in enumerate(p.normal_tiers(), start=1)
+    ]
+    scope = [(p, d, v) for p in programs for d, v in p.scope.rows()]
     return {
         "config.rebate_programs": (
             PROGRAMS_DDL,
@@ -138,6 +308,19 @@ def program_tables(programs: list[RebateProgram]) -> dict[str, ConfigTable]:
                     ),
                     "basis": [p.basis for p in programs],
                     "calculation": [p.calculation for p in programs],
+                    "banding": [p.banding for p in programs],
+                    "measure": [p.measure for p in programs],
+                    "accumulation": [p.accumulation for p in programs],
+                    "bounds": [p.bounds for p in programs],
+                    "min_collection_ratio": pa.array(
+                        [p.eligibility.min_collection_ratio for p in programs],
+                        pa.decimal128(9, 6),
+                    ),
+                    "cap_amount": decimal_array(2, [p.cap for p in programs]),
+                    "minimum_payout": decimal_array(
+                        2, [p.minimum_payout for p in programs]
+                    ),
+                    "rounding": [p.rounding for p in programs],
                 }
             ),
         ),
@@ -147,12 +330,23 @@ def program_tables(programs: list[RebateProgram]) -> dict[str, ConfigTable]:
                 {
                     "program_id": [p.program_id for p, _, _ in tiers],
                     "tier_no": pa.array([n for _, n, _ in tiers], pa.int32()),
-                    "tier_name": [t.name for _, _, t in tiers],
-                    "lower_bound": decimal_array(2, [t.lower for _, _, t in tiers]),
-                    "upper_bound": decimal_array(2, [t.upper for _, _, t in tiers]),
-                    "rate": pa.array(
-                        [t.rate for _, _, t in tiers], pa.decimal128(9, 6)
+                    "tier_name": [t[0] for _, _, t in tiers],
+                    "lower_bound": decimal_array(3, [t[1] for _, _, t in tiers]),
+                    "upper_bound": decimal_array(3, [t[2] for _, _, t in tiers]),
+                    "rate": decimal_array(6, [t[3] for _, _, t in tiers]),
+                    "fixed_amount": decimal_array(2, [t[4] for _, _, t in tiers]),
+                }
+            ),
+        ),
+        "config.rebate_scope": (
+            SCOPE_DDL,
+            pa.table(
+                {
+                    "program_id": pa.array(
+                        [p.program_id for p, _, _ in scope], pa.string()
                     ),
+                    "dimension": pa.array([d for _, d, _ in scope], pa.string()),
+                    "scope_value": pa.array([v for _, _, v in scope], pa.string()),
                 }
             ),
         ),

@@ -225,7 +225,7 @@ def _churn_risk_suite(scope: Scope) -> Suite:
                     Column("risk_level", "text"),
                     Column("reason_count", "integer"),
                 ),
-                guards="the ops warnings",
+                guards="the ops warnings e-mail",
                 remedy=_MODEL_CHANGED,
             ),
             Check(
@@ -412,6 +412,7 @@ def _statement_lines_suite(scope: Scope) -> Suite:
                     Column("basis_amount", "decimal", 2),
                     Column("rate", "decimal", 6),
                     Column("amount", "decimal", 2),
+                    Column("line_kind", "text"),
                 ),
                 guards="the publication",
                 remedy=_MODEL_CHANGED,
@@ -437,17 +438,28 @@ def _statement_lines_suite(scope: Scope) -> Suite:
                 expectation=ExpectColumnValuesToNotBeNull,
                 arguments={"column": "amount"},
             ),
-            Check(
-                name="rebate_statement_lines_amount_not_negative",
-                batch=batch,
-                severity=Severity.BLOCK,
-                description=f"No {scope.label} statement line pays a negative amount.",
-                remedy=(
-                    "A tier or rate below zero, or a basis sign error: fix the "
-                    "program in config/programs, then rerun."
-                ),
-                expectation=ExpectColumnValuesToBeBetween,
-                arguments={"column": "amount", "min_value": 0},
+            sql_check(
+                "rebate_statement_lines_amount_not_negative",
+                batch,
+                Severity.BLOCK,
+                f"No {scope.label} program line pays a negative amount (a "
+                "clawback is carried forward, not paid; only an approved "
+                "manual adjustment may be negative).",
+                "A tier or rate below zero, or a basis sign error: fix the "
+                "program in config/programs, then rerun.",
+                """
+select
+    statement_line.statement_key,
+    statement_line.line_no,
+    statement_line.line_kind,
+    statement_line.amount
+from {batch} as statement_line
+cross join (select 1 as one) as gate_parameter
+where
+    statement_line.amount < 0
+    and statement_line.line_kind <> 'adjustment'
+order by statement_line.statement_key, statement_line.line_no
+""",
             ),
         ),
     )

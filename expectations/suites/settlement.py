@@ -11,7 +11,11 @@ checks assume, today:
 - ``ops.statement_versions`` (the ledger, written by ``channelops.publish``):
   one row per published ``statement_key`` + ``version`` (1, 2, ...) with its
   ``period`` and ``total_amount``. It does not exist before the first
-  publication; the ledger checks then have nothing to verify and pass.
+  publication; the ledger checks then have nothing to verify and pass;
+- ``ops.settlement_ledger`` (also ``channelops.publish``): the movements of
+  each published version line by line; a version's ``total_amount`` in
+  ``ops.statement_versions`` must equal the sum of its movements (versions
+  published before the ledger existed have no movements and are skipped).
 
 Before publication the marts must agree with themselves (each statement's
 total is the sum of its lines, every line belongs to a statement, the
@@ -35,6 +39,7 @@ from expectations.checks import (
 from expectations.suites.marts import STATEMENT_LINES, STATEMENTS
 
 LEDGER = "ops.statement_versions"
+MOVEMENTS = "ops.settlement_ledger"
 
 _REBUILD = (
     "The marts disagree with themselves: rerun the run (dbt rebuilds them); "
@@ -66,13 +71,14 @@ def settlement_suite(scope: Scope) -> Suite:
     return Suite(
         name="settlement",
         kind="reconciliation",
-        guards=f"{STATEMENTS}, {STATEMENT_LINES}, {LEDGER}",
+        guards=f"{STATEMENTS}, {STATEMENT_LINES}, {LEDGER}, {MOVEMENTS}",
         checks=(
             _totals_match_lines(scope, statements),
             _lines_belong_to_statements(scope, lines),
             _period_total_matches_lines(scope, statements),
             _ledger_versions_contiguous(scope, ledger),
             _ledger_statements_still_computed(scope, ledger),
+            _ledger_versions_match_movements(scope, ledger),
         ),
     )
 
@@ -219,4 +225,41 @@ where statement.statement_key is null
 order by published.statement_key
 """,
         requires_table=LEDGER,
+    )
+
+
+def _ledger_versions_match_movements(scope: Scope, ledger: Batch) -> Check:
+    return sql_check(
+        "statement_ledger_versions_match_movements",
+        ledger,
+        Severity.BLOCK,
+        f"Every version published for {scope.label} totals the sum of its "
+        f"line movements in {MOVEMENTS}, to the cent.",
+        f"{MOVEMENTS} is append-only and no longer matches the published "
+        "versions: restore it from the backup that matches the published "
+        "files before publishing again.",
+        f"""
+select
+    published.statement_key,
+    published.version,
+    published.total_amount,
+    movement.amount as movement_amount
+from {{batch}} as published
+inner join (
+    select
+        statement_key,
+        version,
+        sum(amount) as amount
+    from {MOVEMENTS}
+    where period = {sql_text(scope.label)}
+    group by statement_key, version
+) as movement
+    on
+        movement.statement_key = published.statement_key
+        and movement.version = published.version
+where movement.amount <> published.total_amount
+order by published.statement_key, published.version
+""",
+        requires_table=LEDGER,
+        also_requires=MOVEMENTS,
     )

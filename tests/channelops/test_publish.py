@@ -13,9 +13,12 @@ import pytest
 
 from channelops.publish import (
     PublishConflict,
+    SettlementRecord,
+    _delta_document,
     _write_once,
     canonical_json,
     content_hash,
+    settlement_hash,
 )
 
 
@@ -126,3 +129,68 @@ def test_write_once_with_different_bytes_should_raise_and_keep_the_file(
         _write_once(path, b'{"total_amount": "1140.01"}')
 
     assert path.read_bytes() == b'{"total_amount": "1140.00"}'
+
+
+def _settlement(*lines: tuple[str, str, str]) -> dict[str, Any]:
+    return {
+        "statement_key": "P001-2026Q3",
+        "lines": [
+            {
+                "statement_line_key": key,
+                "line_no": n,
+                "line_kind": kind,
+                "program_id": key.split("-", 2)[-1],
+                "program_version": 1,
+                "amount": Decimal(amount),
+            }
+            for n, (key, kind, amount) in enumerate(lines, start=1)
+        ],
+        "total_amount": sum((Decimal(a) for _, _, a in lines), Decimal("0.00")),
+    }
+
+
+def test_a_correction_should_list_only_the_deltas_and_withdraw_vanished_lines() -> None:
+    earlier = SettlementRecord(
+        version=1,
+        settlement_hash="h1",
+        program_versions="annual v1",
+        inputs_hash="i1",
+        code_version="0.1.0",
+        settled_lines=(
+            ("P001-2026Q3-annual", "annual", Decimal("196.00")),
+            ("P001-2026Q3-growth", "growth", Decimal("50.00")),
+            ("P001-2026Q3-adjustment-A1", "adjustment-A1", Decimal("200.00")),
+        ),
+    )
+    record = SettlementRecord(2, "h2", "annual v2", "i2", "0.1.0").with_reason(earlier)
+    settlement = _settlement(
+        ("P001-2026Q3-annual", "program", "156.00"),
+        ("P001-2026Q3-growth", "program", "50.00"),
+    )
+
+    delta = _delta_document(settlement, earlier, record)
+
+    assert record.reason == (
+        "corrects v1: input files changed; programs changed from annual v1 to annual v2"
+    )
+    assert [
+        (line["line_no"], line["line_kind"], line["program_id"], line["amount"])
+        for line in delta["lines"]
+    ] == [
+        (1, "program_correction", "annual", Decimal("-40.00")),
+        (2, "withdrawn", "adjustment-A1", Decimal("-200.00")),
+    ]
+    assert delta["total_amount"] == Decimal("-240.00")
+    assert delta["settlement_total_amount"] == Decimal("206.00")
+    assert delta["supersedes_version"] == 1
+    assert delta["lines"][0]["previously_published_amount"] == Decimal("196.00")
+    assert delta["lines"][0]["settled_amount"] == Decimal("156.00")
+
+
+def test_the_settlement_hash_should_ignore_the_scorecard_only() -> None:
+    document = _document()
+
+    assert settlement_hash({**document, "scorecard": {"rank": 1}}) == (
+        settlement_hash({**document, "scorecard": {"rank": 2}})
+    )
+    assert settlement_hash(document) != settlement_hash(_document("1140.01"))

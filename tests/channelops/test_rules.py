@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from channelops.errors import ConfigError
-from channelops.rules import load_programs, load_scorecard, write_rules
+from channelops.rules import (
+    load_adjustments,
+    load_programs,
+    load_scorecard,
+    write_rules,
+)
+from channelops.rules.programs import RebateProgram
 from channelops.settings import DEFAULT_CONFIG_DIR, Settings
 from channelops.warehouse import Warehouse
 
@@ -65,9 +71,18 @@ def _scorecard_rejection(config_dir: Path, old: str, new: str) -> str:
 
 
 def test_repository_programs_should_load() -> None:
-    (program,) = load_programs(DEFAULT_CONFIG_DIR)
+    programs = {p.program_id: p for p in load_programs(DEFAULT_CONFIG_DIR)}
+    program = programs["quarterly_volume"]
 
-    assert program.program_id == "quarterly_volume"
+    assert sorted(programs) == [
+        "accessories_per_unit",
+        "annual_volume",
+        "growth",
+        "quarterly_volume",
+    ]
+    assert programs["annual_volume"].accumulation == "year"
+    assert programs["accessories_per_unit"].banding == "incremental"
+    assert program.tiers is not None
     assert program.calculation == "retroactive"
     assert [(t.lower, t.upper, t.rate) for t in program.tiers] == [
         (Decimal(0), Decimal(200000), Decimal("0.01")),
@@ -217,13 +232,148 @@ def test_written_rules_should_replace_the_config_tables(tmp_path: Path) -> None:
 
         tiers = warehouse.query(
             "select tier_no, lower_bound, upper_bound, rate "
-            "from config.rebate_tiers order by tier_no"
+            "from config.rebate_tiers where program_id = 'quarterly_volume' "
+            "order by tier_no"
         )
         metrics = warehouse.query("select count(*) from config.scorecard_metrics")
 
     assert tiers == [
-        (1, Decimal("0.00"), Decimal("200000.00"), Decimal("0.010000")),
-        (2, Decimal("200000.00"), Decimal("800000.00"), Decimal("0.020000")),
-        (3, Decimal("800000.00"), None, Decimal("0.030000")),
+        (1, Decimal("0.000"), Decimal("200000.000"), Decimal("0.010000")),
+        (2, Decimal("200000.000"), Decimal("800000.000"), Decimal("0.020000")),
+        (3, Decimal("800000.000"), None, Decimal("0.030000")),
     ]
     assert metrics == [(9,)]
+
+
+def _program_text_rejection(config_dir: Path, text: str) -> str:
+    folder = config_dir / "programs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "program.yml"
+    path.write_text(
+        "program_id: p\nname: P\nversion: 1\neffective_from: 2026-01-01\n" + text,
+        "utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_programs(config_dir)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    return message
+
+
+def test_per_unit_on_net_sales_should_be_rejected(tmp_path: Path) -> None:
+    message = _program_text_rejection(
+        tmp_path,
+        "calculation: per_unit\ntiers:\n  - {name: a, from: 0, per_unit: 1}\n",
+    )
+
+    assert "basis: calculation 'per_unit' needs basis 'quantity'" in message
+
+
+def test_a_quantity_tier_without_a_per_unit_amount_should_be_rejected(
+    tmp_path: Path,
+) -> None:
+    message = _program_text_rejection(
+        tmp_path,
+        "basis: quantity\ncalculation: incremental\n"
+        "tiers:\n  - {name: a, from: 0, rate: 0.1}\n",
+    )
+
+    assert "tiers.0.per_unit: required, the basis is 'quantity'" in message
+
+
+def test_a_fixed_target_without_its_amount_should_be_rejected(tmp_path: Path) -> None:
+    message = _program_text_rejection(
+        tmp_path, "calculation: fixed_target\ntarget: 100000\n"
+    )
+
+    assert "amount: required for calculation 'fixed_target'" in message
+
+
+def test_a_field_the_calculation_does_not_read_should_be_rejected(
+    tmp_path: Path,
+) -> None:
+    message = _program_text_rejection(
+        tmp_path, "calculation: growth\nrate: 0.05\ntarget: 100\n"
+    )
+
+    assert "target: not used by calculation 'growth'" in message
+
+
+def test_an_unknown_rounding_rule_should_be_rejected(tmp_path: Path) -> None:
+    message = _program_text_rejection(
+        tmp_path, "calculation: percentage\nrate: 0.05\nrounding: bankers\n"
+    )
+
+    assert "rounding: Input should be 'half_up_fen'" in message
+
+
+def test_every_calculation_kind_should_reach_its_normal_form() -> None:
+    fixed = _program(calculation="fixed_target", target=100000, amount=1000)
+    growth = _program(calculation="growth", rate="0.05")
+
+    assert [tuple(t) for t in fixed.normal_tiers()] == [
+        ("below target", 0, 100000, 0, 0),
+        ("target reached", 100000, None, 0, 1000),
+    ]
+    assert (fixed.banding, fixed.measure) == ("retroactive", "volume")
+    assert [tuple(t) for t in growth.normal_tiers()] == [
+        ("growth", 0, None, Decimal("0.05"), 0)
+    ]
+    assert growth.measure == "growth"
+
+
+def _program(**fields: object) -> RebateProgram:
+    return RebateProgram.model_validate(
+        {
+            "program_id": "p",
+            "name": "P",
+            "version": 1,
+            "effective_from": "2026-01-01",
+            **fields,
+        }
+    )
+
+
+ADJUSTMENT = """\
+adjustments:
+  - adjustment_id: ADJ-1
+    partner_id: P0007
+    period: {period}
+    amount: 200.00
+    reason: display bonus
+    approval: approved
+{approved_by}"""
+
+
+@pytest.mark.parametrize(
+    ("period", "approved_by", "expected"),
+    [
+        (
+            "2026Q5",
+            "    approved_by: finance\n",
+            "period: expected a quarter like",
+        ),
+        (
+            "2026Q3",
+            "",
+            "approved_by: an approved adjustment names who approved it",
+        ),
+    ],
+)
+def test_a_bad_adjustment_should_be_rejected_naming_file_and_key(
+    tmp_path: Path, period: str, approved_by: str, expected: str
+) -> None:
+    path = tmp_path / "adjustments.yml"
+    path.write_text(ADJUSTMENT.format(period=period, approved_by=approved_by))
+
+    with pytest.raises(ConfigError) as caught:
+        load_adjustments(tmp_path)
+
+    assert str(caught.value).startswith(f"{path}: adjustments.0")
+    assert expected in str(caught.value)
+
+
+def test_repository_adjustments_should_load_with_one_approved() -> None:
+    adjustments = load_adjustments(DEFAULT_CONFIG_DIR)
+
+    assert [a.approval for a in adjustments] == ["approved", "in_review"]

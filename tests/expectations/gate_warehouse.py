@@ -19,7 +19,7 @@ import psycopg2
 
 from channelops.contract import DATASETS
 from channelops.periods import Quarter
-from channelops.publish import LEDGER_DDL
+from channelops.publish import LEDGER_DDL, SETTLEMENT_LEDGER_DDL
 from channelops.warehouse import OPS_DDL, raw_table_ddl
 from expectations.checks import Scope
 
@@ -64,7 +64,8 @@ SCHEMA_SQL = (
         program_id varchar,
         basis_amount decimal(18, 2),
         rate decimal(9, 6),
-        amount decimal(18, 2)
+        amount decimal(18, 2),
+        line_kind varchar
     )
     """,
     """
@@ -79,6 +80,7 @@ SCHEMA_SQL = (
     )
     """,
     LEDGER_DDL,
+    SETTLEMENT_LEDGER_DDL,
 )
 
 _LINEAGE = "_source, _file_name, _row_number, _batch_id"
@@ -202,10 +204,18 @@ GOOD_DATA_SQL = (
     """,
     """
     insert into marts.fct_rebate_statement_lines values
-        ('P001-2026Q2', '2026Q2', 1, 'growth', 100.00, 0.010000, 1.00),
-        ('P001-2026Q3', '2026Q3', 1, 'growth', 900.00, 0.030000, 27.00),
-        ('P001-2026Q3', '2026Q3', 2, 'loyalty', 900.00, 0.010000, 9.00),
-        ('P002-2026Q3', '2026Q3', 1, 'growth', 500.00, 0.020000, 10.00)
+        ('P001-2026Q2', '2026Q2', 1, 'growth', 100.00, 0.010000, 1.00,
+            'program'),
+        ('P001-2026Q3', '2026Q3', 1, 'growth', 900.00, 0.030000, 27.00,
+            'program'),
+        ('P001-2026Q3', '2026Q3', 2, 'loyalty', 900.00, 0.010000, 9.00,
+            'program'),
+        ('P002-2026Q3', '2026Q3', 1, 'growth', 500.00, 0.020000, 10.00,
+            'program'),
+        ('P002-2026Q3', '2026Q3', 2, 'adjustment-A1', 0.00, 0.000000, -5.00,
+            'adjustment'),
+        ('P002-2026Q3', '2026Q3', 3, 'adjustment-A2', 0.00, 0.000000, 5.00,
+            'adjustment')
     """,
     """
     insert into marts.fct_rebate_statements values
@@ -213,15 +223,28 @@ GOOD_DATA_SQL = (
         ('P001-2026Q3', 'P001', '2026Q3', 'CNY', 900.00, 2, 36.00),
         ('P002-2026Q3', 'P002', '2026Q3', 'CNY', 500.00, 1, 10.00)
     """,
-    # P001's 2026Q3 statement was published twice (a correction).
+    # P001's 2026Q3 statement was published twice: v2 is a correction whose
+    # one delta line adds 6.00 to v1's 30.00.
     """
     insert into ops.statement_versions values
         ('P001-2026Q3', 'P001', '2026Q3', 1, 'c1', 'CNY', 30.00, 2, 'v1.json',
             'i1', '0.1.0', 'run-1', timestamp '2026-10-03 08:00:00'),
-        ('P001-2026Q3', 'P001', '2026Q3', 2, 'c2', 'CNY', 36.00, 2, 'v2.json',
+        ('P001-2026Q3', 'P001', '2026Q3', 2, 'c2', 'CNY', 6.00, 1, 'v2.json',
             'i2', '0.1.0', 'run-2', timestamp '2026-10-04 08:00:00'),
         ('P002-2026Q3', 'P002', '2026Q3', 1, 'c3', 'CNY', 10.00, 1, 'v1.json',
             'i1', '0.1.0', 'run-1', timestamp '2026-10-03 08:00:00')
+    """,
+    # Their movements: v2 of P001 corrects v1 by +6.00.
+    """
+    insert into ops.settlement_ledger values
+        ('P001-2026Q3', 'P001-2026Q3-growth', 'P001', '2026Q3', 1, 'growth',
+            1, 21.00, 'run-1', timestamp '2026-10-03 08:00:00'),
+        ('P001-2026Q3', 'P001-2026Q3-loyalty', 'P001', '2026Q3', 1, 'loyalty',
+            1, 9.00, 'run-1', timestamp '2026-10-03 08:00:00'),
+        ('P001-2026Q3', 'P001-2026Q3-growth', 'P001', '2026Q3', 2, 'growth',
+            1, 6.00, 'run-2', timestamp '2026-10-04 08:00:00'),
+        ('P002-2026Q3', 'P002-2026Q3-growth', 'P002', '2026Q3', 1, 'growth',
+            1, 10.00, 'run-1', timestamp '2026-10-03 08:00:00')
     """,
 )
 
@@ -517,7 +540,8 @@ BREAKAGES: dict[str, tuple[str, ...]] = {
     # A zero line keeps every total right and still has no statement.
     "statement_lines_belong_to_statements": (
         "insert into marts.fct_rebate_statement_lines values "
-        "('P009-2026Q3', '2026Q3', 1, 'growth', 0.00, 0.010000, 0.00)",
+        "('P009-2026Q3', '2026Q3', 1, 'growth', 0.00, 0.010000, 0.00, "
+        "'program')",
     ),
     # Each copy matches its lines, but the period counts P002 twice.
     "period_total_matches_rebate_lines": (
@@ -526,6 +550,10 @@ BREAKAGES: dict[str, tuple[str, ...]] = {
     ),
     "statement_ledger_versions_contiguous": (
         "update ops.statement_versions set version = 3 "
+        "where statement_key = 'P001-2026Q3' and version = 2",
+    ),
+    "statement_ledger_versions_match_movements": (
+        "update ops.settlement_ledger set amount = 6.01 "
         "where statement_key = 'P001-2026Q3' and version = 2",
     ),
     "statement_ledger_statements_still_computed": (

@@ -48,6 +48,6 @@ def test_gate_should_pass_on_adventureworks_in_postgres(
     )
 
     assert [c.name for c in report.checks if c.success is not True] == []
-    assert len(report.checks) == 96
+    assert len(report.checks) == 97
     observed = {c.name: c.observed for c in report.checks}
     assert observed["order_lines_present_in_period"] == "7743 rows"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 
-from notifications.documents import DocumentError, Recipient
+from notifications.documents import DocumentError, Recipient, StatementLine
 from notifications.render import render_ops_alert, render_statement_message
 from tests.notifications.samples import (
     PARTNER_COUNT,
@@ -92,20 +93,20 @@ def test_statement_without_contact_name_should_greet_the_partner() -> None:
     assert message.text.startswith("尊敬的合作伙伴：")
 
 
-def test_second_version_should_say_it_replaces_the_earlier_one() -> None:
+def test_second_version_should_say_it_corrects_the_earlier_one_with_deltas() -> None:
     subject, html, text = render_zh(version=2)
     _, _, en_text = render_en(version=2)
 
     assert subject.endswith("(v2)")
-    assert "本结算单（v2）替代此前发送的版本" in html
-    assert "本结算单（v2）替代此前发送的版本" in text
-    assert "replaces the version sent earlier" in en_text
+    assert "本结算单（v2）更正此前发送的版本：以下只列出变动的差额" in html
+    assert "本结算单（v2）更正此前发送的版本：以下只列出变动的差额" in text
+    assert "corrects the version sent earlier: it lists only what changed" in en_text
 
 
 def test_first_version_should_not_mention_a_replacement() -> None:
     _, html, text = render_zh()
 
-    assert "替代" not in html and "替代" not in text
+    assert "更正" not in html and "更正" not in text
 
 
 def test_scorecard_should_show_band_and_weights_but_not_the_field_size() -> None:
@@ -167,3 +168,27 @@ def test_ops_alert_should_list_lines_escaped_in_html_and_plain_in_text() -> None
         "<li>row &lt;42&gt; amount &#39;1,234,5&#39; is not a number</li>" in alert.html
     )
     assert alert.attachments == ()
+
+
+def test_a_per_unit_line_should_print_its_amount_per_unit_and_its_explanation() -> None:
+    line = StatementLine(
+        line_no=1,
+        program_id="accessories_per_unit",
+        program_name="配件耗材按件返利",
+        rule="按件返利",
+        basis_amount=Decimal("12788.12"),
+        tier="前500件",
+        rate=Decimal("2.125000"),
+        amount=Decimal("182.00"),
+        source_line_count=2,
+        explanation="累计期：本季; 累计基数 85.647; 来源明细 2 行",
+        source_line_ids=("SO1-1", "SO2-4"),
+        rate_is_per_unit=True,
+    )
+
+    _, html, text = render_zh(lines=(line,), total=Decimal("182.00"))
+
+    for body in (html, text):
+        assert "2.125 CNY/件" in body
+        assert "212.5%" not in body
+        assert "累计基数 85.647; 来源明细 2 行" in body

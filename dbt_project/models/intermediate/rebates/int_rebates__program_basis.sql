@@ -1,12 +1,14 @@
--- One row per program per partner per quarter: the net sales the program's
--- tiers apply to (sales minus returns booked in the quarter, only lines
--- inside the program's effective dates; rebate credit notes never count).
+-- One row per program per partner per quarter, from the partner's first
+-- quarter with lines for the program to the last quarter in the data (or the
+-- program's end): the quarter's basis, the basis accumulated so far in the
+-- accumulation period (quarter or year), the same accumulation a year
+-- before (for growth) and what was invoiced and collected (for eligibility).
 
 with
 
-order_lines as (
+eligible_lines as (
 
-    select * from {{ ref('stg_channel__order_lines') }}
+    select * from {{ ref('int_rebates__eligible_lines') }}
 
 ),
 
@@ -16,41 +18,150 @@ programs as (
 
 ),
 
-eligible_lines as (
+partner_quarters as (
 
-    select
-        programs.program_id,
-        order_lines.partner_id,
-        {{ quarter_label('order_lines.order_date') }} as period,
-        case
-            when order_lines.line_type = 'return' then -order_lines.net_amount
-            else order_lines.net_amount
-        end as signed_amount
-
-    from order_lines
-    inner join programs
-        on
-            order_lines.order_date >= programs.effective_from
-            and (
-                programs.effective_to is null
-                or order_lines.order_date <= programs.effective_to
-            )
-    where order_lines.line_type in ('sale', 'return')
+    select * from {{ ref('int_sales__partner_quarters') }}
 
 ),
 
-basis as (
+quarterly as (
 
     select
         program_id,
         partner_id,
-        period,
+        quarter_index,
         count(*) as source_line_count,
-        cast(sum(signed_amount) as decimal(18, 2)) as basis_amount
+        cast(sum(signed_amount) as decimal(18, 2)) as basis_amount,
+        cast(sum(signed_quantity) as decimal(18, 3)) as basis_quantity
 
     from eligible_lines
-    group by program_id, partner_id, period
+    group by program_id, partner_id, quarter_index
+
+),
+
+first_quarters as (
+
+    select
+        program_id,
+        partner_id,
+        min(quarter_index) as first_quarter_index
+
+    from quarterly
+    group by program_id, partner_id
+
+),
+
+quarters as (
+
+    select distinct
+        period,
+        quarter_index,
+        cast(substring(period, 6, 1) as integer) as quarter_of_year
+
+    from partner_quarters
+
+),
+
+spine as (
+
+    select
+        first_quarters.program_id,
+        first_quarters.partner_id,
+        quarters.period,
+        quarters.quarter_index,
+        case programs.accumulation
+            when 'year'
+                then quarters.quarter_index - quarters.quarter_of_year + 1
+            else quarters.quarter_index
+        end as accumulation_index,
+        quarters.quarter_index
+        >= {{ quarter_index('programs.effective_from') }} as is_effective
+
+    from first_quarters
+    inner join programs
+        on first_quarters.program_id = programs.program_id
+    inner join quarters
+        on
+            first_quarters.first_quarter_index <= quarters.quarter_index
+            and (
+                programs.effective_to is null
+                or quarters.quarter_index
+                <= {{ quarter_index('programs.effective_to') }}
+            )
+
+),
+
+joined as (
+
+    select
+        spine.program_id,
+        spine.partner_id,
+        spine.period,
+        spine.quarter_index,
+        spine.accumulation_index,
+        spine.is_effective,
+        coalesce(quarterly.source_line_count, 0) as source_line_count,
+        coalesce(quarterly.basis_amount, 0) as basis_amount,
+        coalesce(quarterly.basis_quantity, 0) as basis_quantity,
+        coalesce(partner_quarters.gross_sales, 0) as invoiced_amount,
+        coalesce(partner_quarters.collected_amount, 0) as collected_amount
+
+    from spine
+    left join quarterly
+        on
+            spine.program_id = quarterly.program_id
+            and spine.partner_id = quarterly.partner_id
+            and spine.quarter_index = quarterly.quarter_index
+    left join partner_quarters
+        on
+            spine.partner_id = partner_quarters.partner_id
+            and spine.quarter_index = partner_quarters.quarter_index
+
+),
+
+accumulated as (
+
+    select
+        *,
+        cast(sum(basis_amount) over (
+            partition by program_id, partner_id, accumulation_index
+            order by quarter_index
+            rows between unbounded preceding and current row
+        ) as decimal(18, 2)) as cumulative_amount,
+        cast(sum(basis_quantity) over (
+            partition by program_id, partner_id, accumulation_index
+            order by quarter_index
+            rows between unbounded preceding and current row
+        ) as decimal(18, 3)) as cumulative_quantity,
+        cast(sum(invoiced_amount) over (
+            partition by program_id, partner_id, accumulation_index
+            order by quarter_index
+            rows between unbounded preceding and current row
+        ) as decimal(18, 2)) as cumulative_invoiced,
+        cast(sum(collected_amount) over (
+            partition by program_id, partner_id, accumulation_index
+            order by quarter_index
+            rows between unbounded preceding and current row
+        ) as decimal(18, 2)) as cumulative_collected
+
+    from joined
+
+),
+
+with_prior_year as (
+
+    select
+        accumulated.*,
+        coalesce(prior_year.cumulative_amount, 0) as prior_year_amount,
+        coalesce(prior_year.cumulative_quantity, 0) as prior_year_quantity
+
+    from accumulated
+    left join accumulated as prior_year
+        on
+            accumulated.program_id = prior_year.program_id
+            and accumulated.partner_id = prior_year.partner_id
+            and accumulated.quarter_index - 4 = prior_year.quarter_index
 
 )
 
-select * from basis
+select * from with_prior_year

@@ -1,13 +1,16 @@
--- One row per statement line: a partner's rebate under one program for one
--- quarter, with the basis, the tier reached and the rate that explain it.
--- Amounts are rounded once per line, half away from zero to the fen (0.01),
--- so a statement's total is the sum of its printed lines.
+-- One row per statement line: a partner's settlement under one program for
+-- one quarter, or one approved manual adjustment, with everything that
+-- explains it (basis, tier reached, rate, convention, what was already
+-- entitled, what is carried) and the count of source lines behind it
+-- (fct_rebate_line_sources holds their ids). Each amount is rounded once,
+-- half away from zero, to the fen, so a statement's total is the sum of its
+-- printed lines.
 
 with
 
-basis as (
+settlements as (
 
-    select * from {{ ref('int_rebates__program_basis') }}
+    select * from {{ ref('int_rebates__settlements') }}
 
 ),
 
@@ -17,99 +20,129 @@ programs as (
 
 ),
 
-tiers as (
+adjustments as (
 
-    select * from {{ ref('stg_rules__rebate_tiers') }}
-
-),
-
-reached_tiers as (
-
-    select
-        basis.program_id,
-        basis.partner_id,
-        basis.period,
-        tiers.tier_no,
-        tiers.tier_name,
-        tiers.rate
-
-    from basis
-    inner join tiers
-        on
-            basis.program_id = tiers.program_id
-            and basis.basis_amount >= tiers.lower_bound
-            and (
-                tiers.upper_bound is null
-                or basis.basis_amount < tiers.upper_bound
-            )
+    select * from {{ ref('stg_rules__rebate_adjustments') }}
 
 ),
 
-incremental_amounts as (
+order_lines as (
+
+    select * from {{ ref('stg_channel__order_lines') }}
+
+),
+
+partner_periods as (
+
+    select distinct
+        partner_id,
+        {{ quarter_label('order_date') }} as period
+
+    from order_lines
+    where line_type in ('sale', 'return')
+
+),
+
+program_lines as (
 
     select
-        basis.program_id,
-        basis.partner_id,
-        basis.period,
-        sum(
-            (
-                case
-                    when
-                        tiers.upper_bound is not null
-                        and basis.basis_amount > tiers.upper_bound
-                        then tiers.upper_bound
-                    else basis.basis_amount
-                end
-                - tiers.lower_bound
-            ) * tiers.rate
-        ) as unrounded_amount
+        settlements.partner_id,
+        settlements.period,
+        settlements.program_id,
+        'program' as line_kind,
+        programs.program_name,
+        programs.program_version,
+        programs.calculation,
+        programs.banding,
+        programs.bounds,
+        programs.basis,
+        programs.accumulation,
+        programs.rounding,
+        settlements.source_line_count,
+        settlements.basis_amount,
+        settlements.basis_quantity,
+        settlements.measured_basis,
+        settlements.prior_year_volume,
+        settlements.tier_no,
+        settlements.tier_name,
+        settlements.rate,
+        settlements.fixed_amount,
+        settlements.is_eligible,
+        programs.min_collection_ratio,
+        settlements.cumulative_invoiced,
+        settlements.cumulative_collected,
+        settlements.is_capped,
+        settlements.cap_amount,
+        settlements.minimum_payout,
+        settlements.entitlement_amount,
+        settlements.previously_entitled_amount,
+        settlements.carried_in_amount,
+        settlements.carried_out_amount,
+        settlements.amount,
+        cast(null as varchar) as reason
 
-    from basis
-    inner join tiers
+    from settlements
+    inner join programs
+        on settlements.program_id = programs.program_id
+    left join partner_periods
         on
-            basis.program_id = tiers.program_id
-            and basis.basis_amount > tiers.lower_bound
-    group by basis.program_id, basis.partner_id, basis.period
+            settlements.partner_id = partner_periods.partner_id
+            and settlements.period = partner_periods.period
+    where
+        partner_periods.partner_id is not null
+        or settlements.amount <> 0
+        or settlements.carried_out_amount <> settlements.carried_in_amount
+
+),
+
+adjustment_lines as (
+
+    select
+        partner_id,
+        period,
+        'adjustment-' || adjustment_id as program_id,
+        'adjustment' as line_kind,
+        coalesce(program_id, '-') as program_name,
+        0 as program_version,
+        'adjustment' as calculation,
+        '-' as banding,
+        '-' as bounds,
+        '-' as basis,
+        'quarter' as accumulation,
+        'half_up_fen' as rounding,
+        0 as source_line_count,
+        cast(0 as decimal(18, 2)) as basis_amount,
+        cast(0 as decimal(18, 3)) as basis_quantity,
+        cast(0 as decimal(18, 3)) as measured_basis,
+        cast(0 as decimal(18, 3)) as prior_year_volume,
+        cast(null as integer) as tier_no,
+        '-' as tier_name,
+        cast(0 as decimal(18, 6)) as rate,
+        cast(0 as decimal(18, 2)) as fixed_amount,
+        true as is_eligible,
+        cast(null as decimal(9, 6)) as min_collection_ratio,
+        cast(0 as decimal(18, 2)) as cumulative_invoiced,
+        cast(0 as decimal(18, 2)) as cumulative_collected,
+        false as is_capped,
+        cast(null as decimal(18, 2)) as cap_amount,
+        cast(0 as decimal(18, 2)) as minimum_payout,
+        amount as entitlement_amount,
+        cast(0 as decimal(18, 2)) as previously_entitled_amount,
+        cast(0 as decimal(18, 2)) as carried_in_amount,
+        cast(0 as decimal(18, 2)) as carried_out_amount,
+        amount,
+        reason || ' (' || approved_by || ')' as reason
+
+    from adjustments
+    where is_approved
 
 ),
 
 lines as (
 
-    select
-        basis.partner_id,
-        basis.period,
-        basis.program_id,
-        programs.program_name,
-        programs.program_version,
-        programs.calculation,
-        basis.source_line_count,
-        basis.basis_amount,
-        reached_tiers.tier_no,
-        coalesce(reached_tiers.tier_name, '-') as tier_name,
-        coalesce(reached_tiers.rate, 0) as rate,
-        cast(round(
-            case programs.calculation
-                when 'retroactive'
-                    then basis.basis_amount * coalesce(reached_tiers.rate, 0)
-                when 'incremental'
-                    then coalesce(incremental_amounts.unrounded_amount, 0)
-            end,
-            2
-        ) as decimal(18, 2)) as amount
-
-    from basis
-    inner join programs
-        on basis.program_id = programs.program_id
-    left join reached_tiers
-        on
-            basis.program_id = reached_tiers.program_id
-            and basis.partner_id = reached_tiers.partner_id
-            and basis.period = reached_tiers.period
-    left join incremental_amounts
-        on
-            basis.program_id = incremental_amounts.program_id
-            and basis.partner_id = incremental_amounts.partner_id
-            and basis.period = incremental_amounts.period
+    select * from program_lines
+    union all
+    select * from adjustment_lines
 
 ),
 
@@ -121,18 +154,41 @@ numbered as (
         partner_id,
         period,
         row_number() over (
-            partition by partner_id, period order by program_id
+            partition by partner_id, period
+            order by line_kind desc, program_id asc
         ) as line_no,
+        line_kind,
         program_id,
         program_name,
         program_version,
         calculation,
+        banding,
+        bounds,
+        basis,
+        accumulation,
+        rounding,
+        source_line_count,
+        basis_amount,
+        basis_quantity,
+        measured_basis,
+        prior_year_volume,
         tier_no,
         tier_name,
-        source_line_count,
-        cast(rate as decimal(9, 6)) as rate,
-        basis_amount,
-        amount
+        rate,
+        fixed_amount,
+        is_eligible,
+        min_collection_ratio,
+        cumulative_invoiced,
+        cumulative_collected,
+        is_capped,
+        cap_amount,
+        minimum_payout,
+        entitlement_amount,
+        previously_entitled_amount,
+        carried_in_amount,
+        carried_out_amount,
+        amount,
+        reason
 
     from lines
 

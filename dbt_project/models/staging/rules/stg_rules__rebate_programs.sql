@@ -4,6 +4,29 @@ source as (
 
     select * from {{ source('rules', 'rebate_programs') }}
 
+),
+
+renamed as (
+
+    select
+        program_id,
+        program_name,
+        program_version,
+        basis,
+        calculation,
+        banding,
+        measure,
+        accumulation,
+        bounds,
+        rounding,
+        cast(min_collection_ratio as decimal(9, 6)) as min_collection_ratio,
+        cast(cap_amount as decimal(18, 2)) as cap_amount,
+        cast(minimum_payout as decimal(18, 2)) as minimum_payout,
+        effective_from,
+        effective_to
+
+    from source
+
 )
 
-select * from source
+select * from renamed

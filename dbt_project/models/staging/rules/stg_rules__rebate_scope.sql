@@ -1,0 +1,20 @@
+with
+
+source as (
+
+    select * from {{ source('rules', 'rebate_scope') }}
+
+),
+
+renamed as (
+
+    select
+        program_id,
+        dimension,
+        scope_value
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,532 @@
+"""Rebate programs settled by the real dbt models on DuckDB and PostgreSQL.
+
+One tiny network (two partners, 2026) is built once per engine; ``dbt
+build`` also runs the models' unit tests (the issue's golden numbers), so
+they pass on both engines or this module fails. The assertions check an
+annual retroactive program settled quarter by quarter, a clawback carried
+forward, a minimum payout, scope and approved adjustments.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+
+import psycopg2
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from channelops.periods import Quarter
+from channelops.publish import publish_statements
+from channelops.settings import DEFAULT_CONFIG_DIR, Settings
+from channelops.transform import build_models, load_rules
+from channelops.warehouse import Warehouse
+from tests.dbt_project import rebate_reference as reference
+from tests.dbt_project.rebate_reference import Tier
+
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
+
+GOLDEN = """\
+program_id: golden
+name: Golden retroactive bands
+version: 1
+effective_from: 2026-01-01
+calculation: retroactive
+scope: {product_categories: [A]}
+tiers:
+  - {name: t1, from: 0, to: 100.01, rate: 0.10}
+  - {name: t2, from: 100.01, to: 300.01, rate: 0.20}
+  - {name: t3, from: 300.01, rate: 0.30}
+"""
+ANNUAL = """\
+program_id: annual
+name: Annual volume
+version: 3
+effective_from: 2026-01-01
+calculation: retroactive
+accumulation: year
+minimum_payout: 1.00
+tiers:
+  - {name: base, from: 0, to: 5000, rate: 0.01}
+  - {name: gold, from: 5000, rate: 0.02}
+"""
+ADJUSTMENTS = """\
+adjustments:
+  - {adjustment_id: ADJ-1, partner_id: P1, period: 2026Q2, amount: 200.00,
+     reason: display bonus, approval: approved, approved_by: finance}
+  - {adjustment_id: ADJ-2, partner_id: P1, period: 2026Q2, amount: -50.00,
+     reason: damaged goods, approval: in_review}
+"""
+PARTNERS = [("P1", "East", "dealer"), ("P2", "West", "dealer")]
+# (line id, partner, date, category, type, quantity, amount)
+ORDER_LINES = [
+    ("L1", "P1", "2026-01-15", "A", "sale", 10, "3800.00"),
+    ("L2", "P1", "2026-02-01", "B", "sale", 5, "1000.00"),
+    ("L3", "P1", "2026-04-10", "A", "sale", 12, "5000.00"),
+    ("L4", "P1", "2026-07-05", "A", "return", 4, "2000.00"),
+    ("L5", "P1", "2026-07-06", "A", "rebate_credit", 1, "999.00"),
+    ("L6", "P2", "2026-01-20", "A", "sale", 1, "90.00"),
+    ("L7", "P2", "2026-04-20", "A", "sale", 1, "50.00"),
+]
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def settled(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """Settings of a warehouse where the tiny network is built."""
+    home = tmp_path_factory.mktemp(f"rebates_{request.param}")
+    config = home / "config"
+    (config / "programs").mkdir(parents=True)
+    (config / "programs" / "golden.yml").write_text(GOLDEN, "utf-8")
+    (config / "programs" / "annual.yml").write_text(ANNUAL, "utf-8")
+    (config / "adjustments.yml").write_text(ADJUSTMENTS, "utf-8")
+    shutil.copy(DEFAULT_CONFIG_DIR / "scorecard.yml", config / "scorecard.yml")
+    database = None
+    if request.param == "postgres":
+        database = f"issue3_rebates_{uuid.uuid4().hex[:10]}"
+        _admin(f"create database {database}")
+        settings = Settings(
+            env="prod", home=home, config_dir=config, pg_database=database
+        )
+    else:
+        settings = Settings(env="local", home=home, config_dir=config)
+    try:
+        with Warehouse(settings) as warehouse:
+            warehouse.ensure_schema()
+            _insert_network(warehouse)
+            load_rules(settings, warehouse)
+        build_models(settings)
+        yield settings
+    finally:
+        if database is not None:
+            _admin(f"drop database if exists {database} with (force)")
+
+
+def _admin(sql: str) -> None:
+    connection = psycopg2.connect(**PG)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+    connection.close()
+
+
+def _insert_network(warehouse: Warehouse) -> None:
+    for partner_id, region, partner_type in PARTNERS:
+        warehouse.execute(
+            "insert into raw.partners (partner_id, partner_name, region, "
+            "partner_type) values (?, ?, ?, ?)",
+            (partner_id, f"Partner {partner_id}", region, partner_type),
+        )
+    for line_id, partner, day, category, kind, quantity, amount in ORDER_LINES:
+        warehouse.execute(
+            "insert into raw.order_lines (order_line_id, order_id, partner_id, "
+            "order_date, product_id, product_category, quantity, unit_price, "
+            "net_amount, currency, line_type) values "
+            "(?, ?, ?, cast(? as date), ?, ?, ?, ?, ?, 'CNY', ?)",
+            (
+                line_id,
+                f"O{line_id}",
+                partner,
+                day,
+                f"SKU-{category}",
+                category,
+                Decimal(quantity),
+                Decimal(amount) / quantity,
+                Decimal(amount),
+                kind,
+            ),
+        )
+
+
+def lines(settings: Settings) -> dict[tuple[str, str, str], tuple[Decimal, ...]]:
+    """(partner, period, program) -> entitlement, carried in, amount, carried out."""
+    with Warehouse(settings) as warehouse:
+        rows = warehouse.query(
+            "select partner_id, period, program_id, entitlement_amount, "
+            "carried_in_amount, amount, carried_out_amount "
+            "from marts.fct_rebate_statement_lines"
+        )
+    return {(p, q, g): tuple(money) for p, q, g, *money in rows}
+
+
+GOLDEN_UNIT_TESTS = {
+    "retroactive_tiers_apply_the_reached_rate_to_the_whole_basis",
+    "upper_inclusive_bounds_put_a_boundary_amount_in_the_lower_tier",
+    "incremental_tiers_apply_each_rate_to_its_own_slice",
+    "per_unit_amounts_apply_to_the_units_of_each_band",
+    "the_same_tiers_pay_differently_under_the_two_conventions",
+    "a_single_target_pays_its_fixed_amount_once_reached",
+    "growth_pays_on_the_increase_over_the_same_period_last_year",
+    "eligibility_and_cap_limit_the_entitlement",
+    "a_balance_below_the_minimum_or_negative_is_carried_not_paid",
+    "only_approved_adjustments_reach_the_statement",
+}
+
+
+def test_the_golden_numbers_passed_as_dbt_unit_tests_on_this_engine(
+    settled: Settings,
+) -> None:
+    results = json.loads(
+        (settled.dbt_work_dir / "target" / "run_results.json").read_text("utf-8")
+    )["results"]
+    passed = {
+        r["unique_id"].rsplit(".", 1)[-1]
+        for r in results
+        if r["unique_id"].startswith("unit_test.") and r["status"] == "pass"
+    }
+
+    assert passed >= GOLDEN_UNIT_TESTS
+
+
+def test_golden_bands_pay_the_reached_rate_on_the_scoped_sales(
+    settled: Settings,
+) -> None:
+    found = lines(settled)
+
+    assert found["P1", "2026Q1", "golden"][2] == Decimal("1140.00")
+    assert found["P1", "2026Q2", "golden"][2] == Decimal("1500.00")
+    assert found["P2", "2026Q1", "golden"][2] == Decimal("9.00")
+
+
+def test_annual_tiers_settled_quarterly_pay_the_cumulative_minus_settled(
+    settled: Settings,
+) -> None:
+    found = lines(settled)
+
+    # Q1: 4,800 at 1 % = 48.00; Q2: 9,800 reaches 2 % = 196.00, 148.00 more.
+    assert found["P1", "2026Q1", "annual"] == tuple(
+        Decimal(v) for v in ("48.00", "0.00", "48.00", "0.00")
+    )
+    assert found["P1", "2026Q2", "annual"] == tuple(
+        Decimal(v) for v in ("196.00", "0.00", "148.00", "0.00")
+    )
+
+
+def test_a_later_return_claws_back_and_the_negative_balance_is_carried(
+    settled: Settings,
+) -> None:
+    found = lines(settled)
+
+    # Q3: a 2,000 return drops the year to 7,800 = 156.00: 40.00 to claw back.
+    assert found["P1", "2026Q3", "annual"] == tuple(
+        Decimal(v) for v in ("156.00", "0.00", "0.00", "-40.00")
+    )
+    assert found["P1", "2026Q3", "golden"][2:] == (Decimal("0.00"), Decimal("-200.00"))
+
+
+def test_a_balance_below_the_minimum_payout_waits_for_the_next_quarter(
+    settled: Settings,
+) -> None:
+    found = lines(settled)
+
+    assert found["P2", "2026Q1", "annual"][2:] == (Decimal("0.00"), Decimal("0.90"))
+    assert found["P2", "2026Q2", "annual"][1:] == (
+        Decimal("0.90"),
+        Decimal("1.40"),
+        Decimal("0.00"),
+    )
+
+
+def test_statements_count_approved_adjustments_only_and_add_up(
+    settled: Settings,
+) -> None:
+    with Warehouse(settled) as warehouse:
+        rows = warehouse.query(
+            "select statement_key, total_amount, carried_forward_amount, "
+            "line_count from marts.fct_rebate_statements order by statement_key"
+        )
+        adjustment_lines = warehouse.query(
+            "select statement_key, amount from marts.fct_rebate_statement_lines "
+            "where line_kind = 'adjustment'"
+        )
+
+    assert adjustment_lines == [("P1-2026Q2", Decimal("200.00"))]
+    assert rows == [
+        ("P1-2026Q1", Decimal("1188.00"), Decimal("0.00"), 2),
+        ("P1-2026Q2", Decimal("1848.00"), Decimal("0.00"), 3),
+        ("P1-2026Q3", Decimal("0.00"), Decimal("-240.00"), 2),
+        ("P2-2026Q1", Decimal("9.00"), Decimal("0.90"), 2),
+        ("P2-2026Q2", Decimal("6.40"), Decimal("0.00"), 2),
+    ]
+
+
+def test_each_line_names_its_source_lines_for_drill_down(settled: Settings) -> None:
+    with Warehouse(settled) as warehouse:
+        rows = warehouse.query(
+            "select statement_line_key, order_line_id "
+            "from marts.fct_rebate_line_sources order by 1, 2"
+        )
+
+    assert ("P1-2026Q1-annual", "L2") in rows
+    assert ("P1-2026Q1-golden", "L2") not in rows
+    assert ("P1-2026Q3-golden", "L4") in rows
+    assert all(order_line != "L5" for _, order_line in rows)
+
+
+def test_publishing_records_the_ledger_and_a_rerun_publishes_nothing(
+    settled: Settings,
+) -> None:
+    with Warehouse(settled) as warehouse:
+        first = publish_statements(
+            settled, warehouse, Quarter.parse("2026Q2"), run_id="first"
+        )
+        again = publish_statements(
+            settled, warehouse, Quarter.parse("2026Q2"), run_id="again"
+        )
+        movements = warehouse.query(
+            "select statement_key, sum(amount) from ops.settlement_ledger "
+            "group by statement_key order by statement_key"
+        )
+        recorded = warehouse.query(
+            "select statement_key, program_versions, reason "
+            "from ops.settlement_versions order by statement_key"
+        )
+
+    assert [(s.statement_key, s.version) for s in first.new_versions] == [
+        ("P1-2026Q2", 1),
+        ("P2-2026Q2", 1),
+    ]
+    assert again.new_versions == ()
+    assert movements == [
+        ("P1-2026Q2", Decimal("1848.00")),
+        ("P2-2026Q2", Decimal("6.40")),
+    ]
+    assert recorded == [
+        ("P1-2026Q2", "annual v3, golden v1", "first settlement of the period"),
+        ("P2-2026Q2", "annual v3, golden v1", "first settlement of the period"),
+    ]
+
+
+# Property tests: the compiled models run on examples hypothesis draws, on
+# the same engine, against the independent reference in rebate_reference.
+
+MONEY = st.decimals(min_value=0, max_value=2_000_000, places=2)
+RATE = st.decimals(min_value=0, max_value=Decimal("0.2"), places=4)
+
+
+@st.composite
+def tier_tables(draw: st.DrawFn, *, rising: bool = False) -> list[Tier]:
+    """1-4 tiers from 0 with an open top tier."""
+    cuts = sorted(
+        draw(
+            st.sets(st.decimals(min_value=1, max_value=1_000_000, places=2), max_size=3)
+        )
+    )
+    rates = draw(st.lists(RATE, min_size=len(cuts) + 1, max_size=len(cuts) + 1))
+    if rising:
+        rates = sorted(rates)
+    lowers = [Decimal("0"), *cuts]
+    uppers: list[Decimal | None] = [*cuts, None]
+    return [Tier(lo, up, r) for lo, up, r in zip(lowers, uppers, rates, strict=True)]
+
+
+class CompiledModels:
+    """The entitlement and settlement models' compiled SQL, fed example tables."""
+
+    def __init__(self, settings: Settings) -> None:
+        compiled = (
+            settings.dbt_work_dir
+            / "target"
+            / "compiled"
+            / "channelops"
+            / "models"
+            / "intermediate"
+            / "rebates"
+        )
+        relation = r'(?:"[^"]+"\.)?"(?:intermediate|staging)"\."{name}"'
+        entitlements = (compiled / "int_rebates__entitlements.sql").read_text()
+        for name, table in (
+            ("int_rebates__program_basis", "issue3_basis"),
+            ("stg_rules__rebate_programs", "issue3_programs"),
+            ("stg_rules__rebate_tiers", "issue3_tiers"),
+        ):
+            entitlements = re.sub(relation.format(name=name), table, entitlements)
+        settlements = (compiled / "int_rebates__settlements.sql").read_text()
+        self.entitlements = entitlements
+        self.settlements = re.sub(
+            relation.format(name="int_rebates__entitlements"),
+            lambda _: f"({entitlements}) as issue3_entitlements",
+            settlements,
+        )
+
+    def run(
+        self,
+        warehouse: Warehouse,
+        sql: str,
+        bases: list[tuple[str, int, int, Decimal]],
+        tiers: list[Tier],
+        *,
+        banding: str,
+        bounds: str = "lower_inclusive",
+        minimum: Decimal = Decimal("0"),
+    ) -> list[dict[str, object]]:
+        """``sql`` over (partner, quarter, accumulation, cumulative basis) rows."""
+        for statement in (
+            "delete from issue3_basis",
+            "delete from issue3_programs",
+            "delete from issue3_tiers",
+        ):
+            warehouse.execute(statement)
+        warehouse.execute(
+            "insert into issue3_programs values ('p', 'net_sales', 'volume', ?, ?, "
+            "null, null, ?)",
+            (banding, bounds, minimum),
+        )
+        for number, tier in enumerate(tiers, start=1):
+            warehouse.execute(
+                "insert into issue3_tiers values ('p', ?, ?, ?, ?, ?, ?)",
+                (number, f"t{number}", tier.lower, tier.upper, tier.rate, Decimal(0)),
+            )
+        for partner, quarter, accumulation, amount in bases:
+            warehouse.execute(
+                "insert into issue3_basis values "
+                "('p', ?, 'Q', ?, ?, true, 0, 0, 0, ?, 0, 0, 0, 0, 0)",
+                (partner, quarter, accumulation, amount),
+            )
+        return warehouse.query_dicts(
+            f"select * from ({sql}) as result order by partner_id, quarter_index"
+        )
+
+
+EXAMPLE_TABLES = (
+    """create temporary table issue3_programs (
+        program_id varchar, basis varchar, measure varchar, banding varchar,
+        bounds varchar, min_collection_ratio decimal(9,6),
+        cap_amount decimal(18,2), minimum_payout decimal(18,2))""",
+    """create temporary table issue3_tiers (
+        program_id varchar, tier_no integer, tier_name varchar,
+        lower_bound decimal(18,3), upper_bound decimal(18,3),
+        rate decimal(18,6), fixed_amount decimal(18,2))""",
+    """create temporary table issue3_basis (
+        program_id varchar, partner_id varchar, period varchar,
+        quarter_index integer,
+        accumulation_index integer, is_effective boolean,
+        source_line_count integer, basis_amount decimal(18,2),
+        basis_quantity decimal(18,3), cumulative_amount decimal(18,2),
+        cumulative_quantity decimal(18,3), cumulative_invoiced decimal(18,2),
+        cumulative_collected decimal(18,2), prior_year_amount decimal(18,2),
+        prior_year_quantity decimal(18,3))""",
+)
+
+
+@pytest.fixture(scope="module")
+def examples(settled: Settings) -> Iterator[tuple[Warehouse, CompiledModels]]:
+    """A connection with empty example tables and the compiled models."""
+    with Warehouse(settled) as warehouse:
+        for statement in EXAMPLE_TABLES:
+            warehouse.execute(statement)
+        yield warehouse, CompiledModels(settled)
+
+
+PROPERTY_SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@PROPERTY_SETTINGS
+@given(
+    tiers=tier_tables(),
+    bases=st.lists(MONEY, min_size=1, max_size=4),
+    banding=st.sampled_from(["retroactive", "incremental"]),
+    bounds=st.sampled_from(["lower_inclusive", "upper_inclusive"]),
+)
+def test_the_models_agree_with_the_reference_to_the_fen(
+    examples: tuple[Warehouse, CompiledModels],
+    tiers: list[Tier],
+    bases: list[Decimal],
+    banding: str,
+    bounds: str,
+) -> None:
+    warehouse, models = examples
+    rows = [(f"x{n}", 1, 1, amount) for n, amount in enumerate(bases)]
+
+    found = models.run(
+        warehouse, models.entitlements, rows, tiers, banding=banding, bounds=bounds
+    )
+
+    assert [row["entitlement_amount"] for row in found] == [
+        reference.entitlement(amount, tiers, banding, bounds) for amount in bases
+    ]
+
+
+@PROPERTY_SETTINGS
+@given(tiers=tier_tables(rising=True), basis=MONEY)
+def test_incremental_never_exceeds_retroactive_for_rising_rates(
+    examples: tuple[Warehouse, CompiledModels], tiers: list[Tier], basis: Decimal
+) -> None:
+    warehouse, models = examples
+    rows = [("x", 1, 1, basis)]
+
+    [retroactive] = models.run(
+        warehouse, models.entitlements, rows, tiers, banding="retroactive"
+    )
+    [incremental] = models.run(
+        warehouse, models.entitlements, rows, tiers, banding="incremental"
+    )
+
+    assert incremental["entitlement_amount"] <= retroactive["entitlement_amount"]
+
+
+@PROPERTY_SETTINGS
+@given(
+    tiers=tier_tables(),
+    quarters=st.lists(
+        st.decimals(min_value=-200_000, max_value=1_000_000, places=2),
+        min_size=4,
+        max_size=4,
+    ),
+    banding=st.sampled_from(["retroactive", "incremental"]),
+    minimum=st.sampled_from([Decimal("0"), Decimal("500.00")]),
+)
+def test_a_year_settled_quarterly_pays_what_settling_it_once_pays(
+    examples: tuple[Warehouse, CompiledModels],
+    tiers: list[Tier],
+    quarters: list[Decimal],
+    banding: str,
+    minimum: Decimal,
+) -> None:
+    warehouse, models = examples
+    cumulative = [sum(quarters[: n + 1], Decimal("0")) for n in range(4)]
+    quarterly = [("q", n, 0, amount) for n, amount in enumerate(cumulative)]
+
+    settled_quarterly = models.run(
+        warehouse,
+        models.settlements,
+        quarterly,
+        tiers,
+        banding=banding,
+        minimum=minimum,
+    )
+    [settled_once] = models.run(
+        warehouse,
+        models.settlements,
+        [("y", 0, 0, cumulative[-1])],
+        tiers,
+        banding=banding,
+        minimum=minimum,
+    )
+
+    paid = sum((Decimal(str(r["amount"])) for r in settled_quarterly), Decimal("0"))
+    left = settled_quarterly[-1]["carried_out_amount"]
+    assert paid + left == settled_once["amount"] + settled_once["carried_out_amount"]
+    movements = [
+        reference.entitlement(amount, tiers, banding, "lower_inclusive")
+        for amount in cumulative
+    ]
+    expected = reference.settle(
+        [b - a for a, b in zip([Decimal("0"), *movements], movements, strict=False)],
+        minimum,
+    )
+    assert [
+        (r["carried_in_amount"], r["amount"], r["carried_out_amount"])
+        for r in settled_quarterly
+    ] == expected
