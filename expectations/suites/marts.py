@@ -225,7 +225,7 @@ def _churn_risk_suite(scope: Scope) -> Suite:
                     Column("risk_level", "text"),
                     Column("reason_count", "integer"),
                 ),
-                guards="the ops warnings",
+                guards="the ops warnings e-mail",
                 remedy=_MODEL_CHANGED,
             ),
             Check(

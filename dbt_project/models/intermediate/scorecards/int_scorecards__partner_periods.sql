@@ -3,6 +3,10 @@
 -- the period (sales, collections, customers, complaints, activities), what
 -- it had done up to the period's end, and the metrics the scorecard rates.
 
+-- A table, not a view: several marts read it, and PostgreSQL would run
+-- the whole chain (with its recursion) again for each of them.
+{{ config(materialized='table') }}
+
 with
 
 order_lines as (
@@ -355,10 +359,13 @@ to_date as (
         max(period_last_order_date) over partner_history
             as last_order_date,
         lag(net_sales) over partner_periods as previous_net_sales,
-        case
-            when grain = 'month' then lag(net_sales, 12) over partner_periods
-            else lag(net_sales, 4) over partner_periods
-        end as year_ago_net_sales,
+        cast(
+            case
+                when grain = 'month'
+                    then lag(net_sales, 12) over partner_periods
+                else lag(net_sales, 4) over partner_periods
+            end as decimal(18, 2)
+        ) as year_ago_net_sales,
         case
             when grain = 'month' then lag(elapsed_days, 12) over partner_periods
             else lag(elapsed_days, 4) over partner_periods
@@ -395,35 +402,41 @@ metrics as (
             'year_ago_net_sales * elapsed_days',
         ) }} - 1 as run_rate_yoy,
         {{ safe_ratio('net_sales', 'target_amount') }} as target_attainment,
-        case
-            when has_payment_data
-                then {{ safe_ratio('collected_amount', 'net_sales') }}
-        end as collection_ratio,
-        case
-            when has_payment_data
-                then {{ safe_ratio(
-                    'previous_collected_amount', 'previous_net_sales'
-                ) }}
-        end as previous_collection_ratio,
+        cast(
+            case
+                when has_payment_data
+                    then {{ safe_ratio('collected_amount', 'net_sales') }}
+            end as decimal(18, 6)
+        ) as collection_ratio,
+        cast(
+            case
+                when has_payment_data
+                    then {{ safe_ratio(
+                        'previous_collected_amount', 'previous_net_sales'
+                    ) }}
+            end as decimal(18, 6)
+        ) as previous_collection_ratio,
         cast(
             greatest(net_sales_to_date - collected_to_date, 0)
             as decimal(18, 2)
         ) as receivable_amount,
-        case
-            when has_payment_data
-                then cast(
-                    {{ safe_ratio(
+        cast(
+            case
+                when has_payment_data
+                    then {{ safe_ratio(
                         'greatest(net_sales_to_date - collected_to_date, 0)'
                         ~ ' * elapsed_days',
                         'net_sales',
-                    ) }} as decimal(10, 1)
-                )
-        end as days_sales_outstanding,
+                    ) }}
+            end as decimal(10, 1)
+        ) as days_sales_outstanding,
         {{ safe_ratio('returns_amount', 'gross_sales') }} as return_rate,
-        case
-            when complaint_count > 0
-                then {{ safe_ratio('sla_breach_count', 'complaint_count') }}
-        end as sla_breach_rate,
+        cast(
+            case
+                when complaint_count > 0
+                    then {{ safe_ratio('sla_breach_count', 'complaint_count') }}
+            end as decimal(18, 6)
+        ) as sla_breach_rate,
         cast(
             {{ safe_ratio('first_response_hours_total', 'answered_count') }}
             as decimal(10, 2)
@@ -440,17 +453,17 @@ metrics as (
                     'last_order_date', 'period_cut_date', 'day'
                 ) }}
         end as days_since_last_order,
-        case
-            when order_days_to_date > 1
-                then cast(
-                    {{ safe_ratio(
+        cast(
+            case
+                when order_days_to_date > 1
+                    then {{ safe_ratio(
                         dbt.datediff(
                             'first_order_date', 'last_order_date', 'day'
                         ),
                         'order_days_to_date - 1',
-                    ) }} as decimal(10, 1)
-                )
-        end as usual_order_gap_days
+                    ) }}
+            end as decimal(10, 1)
+        ) as usual_order_gap_days
 
     from to_date
 

@@ -2,6 +2,10 @@
 -- after hysteresis with its move, and the rank and percentile among the
 -- scored partners of the period, of the same tier and of the same region.
 
+-- A table, not a view: several marts read it, and PostgreSQL would run
+-- the whole chain (with its recursion) again for each of them.
+{{ config(materialized='table') }}
+
 with
 
 scored as (

@@ -3,6 +3,10 @@
 -- tier that score alone qualifies for, before hysteresis. Floors and caps
 -- are per quarter: a month rates volume metrics against a third of them.
 
+-- A table, not a view: several marts read it, and PostgreSQL would run
+-- the whole chain (with its recursion) again for each of them.
+{{ config(materialized='table') }}
+
 {%- set metrics = [
     'net_sales', 'sales_growth_qoq', 'sales_growth_yoy', 'target_attainment',
     'collection_ratio', 'days_sales_outstanding', 'order_count',
@@ -138,21 +142,18 @@ scored as (
     select
         rated.*,
         coalesce(scores.metric_count, 0) as metric_count,
-        case
-            when coalesce(scores.metric_count, 0) < settings.min_metrics
-                then null
-            when settings.missing_metrics = 'zero'
-                then cast(
-                    scores.weighted_points
-                    / (select sum(metric_rules.weight) from metric_rules)
-                    as decimal(7, 2)
-                )
-            else
-                cast(
-                    scores.weighted_points / scores.weight_with_data
-                    as decimal(7, 2)
-                )
-        end as score
+        cast(
+            case
+                when coalesce(scores.metric_count, 0) < settings.min_metrics
+                    then null
+                when settings.missing_metrics = 'zero'
+                    then
+                        scores.weighted_points
+                        / (select sum(metric_rules.weight) from metric_rules)
+                else scores.weighted_points / scores.weight_with_data
+            end
+            as decimal(7, 2)
+        ) as score
 
     from rated
     cross join settings

@@ -6,6 +6,10 @@
 -- below its tier (to the highest tier any of them qualified for). A period
 -- without a score keeps the tier and breaks both streaks.
 
+-- A table, not a view: several marts read it, and PostgreSQL would run
+-- the whole chain (with its recursion) again for each of them.
+{{ config(materialized='table') }}
+
 {%- set rising = 'next_period.score_level > walk.tier_level' %}
 {%- set falling = 'next_period.score_level < walk.tier_level' %}
 {%- set promoted = rising

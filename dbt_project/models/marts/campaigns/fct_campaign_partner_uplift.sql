@@ -35,7 +35,8 @@ windows as (
         activities.activity_name,
         activities.start_date,
         activities.end_date,
-        coalesce(activities.cost_amount, 0) as spend_amount,
+        cast(coalesce(activities.cost_amount, 0) as decimal(18, 2))
+            as spend_amount,
         cast(
             {{ dbt.dateadd(
                 'day',

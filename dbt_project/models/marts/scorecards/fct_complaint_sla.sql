@@ -125,10 +125,10 @@ judged as (
         sla_calendar,
         response_hours,
         cast(elapsed_seconds / 3600 as decimal(10, 2)) as elapsed_hours,
-        case
-            when not is_unanswered
-                then cast(elapsed_seconds / 3600 as decimal(10, 2))
-        end as first_response_hours,
+        cast(
+            case when not is_unanswered then elapsed_seconds / 3600 end
+            as decimal(10, 2)
+        ) as first_response_hours,
         is_unanswered,
         elapsed_seconds > response_hours * 3600 as is_breached,
         created_at,
