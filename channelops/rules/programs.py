@@ -101,7 +101,11 @@ class RebateProgram(BaseModel):
     version: Annotated[int, Field(ge=1)]
     effective_from: date
     effective_to: date | None = None
-    basis: Literal["net_sales", "quantity"] = "net_sales"
+    # new_customer_sales: net sales to customers new to the partner in the
+    # accumulation period; new_customers: how many such customers.
+    basis: Literal["net_sales", "quantity", "new_customer_sales", "new_customers"] = (
+        "net_sales"
+    )
     calculation: Calculation
     settlement_period: Literal["quarter"] = "quarter"
     accumulation: Literal["quarter", "year"] = "quarter"
@@ -146,13 +150,16 @@ class RebateProgram(BaseModel):
                 f"{name}: not used by calculation {self.calculation!r}; "
                 f"remove it (this calculation reads {', '.join(sorted(wanted))})"
             )
-        if self.calculation == "per_unit" and self.basis != "quantity":
-            raise ValueError("basis: calculation 'per_unit' needs basis 'quantity'")
+        if self.calculation == "per_unit" and not self.counts_units:
+            raise ValueError(
+                "basis: calculation 'per_unit' needs basis 'quantity' or "
+                "'new_customers'"
+            )
 
     def _check_tiers(self, tiers: list[Tier]) -> None:
         if not tiers:
             raise ValueError("tiers: at least one tier is needed")
-        field = "per_unit" if self.basis == "quantity" else "rate"
+        field = "per_unit" if self.counts_units else "rate"
         for index, tier in enumerate(tiers):
             if getattr(tier, field) is None:
                 raise ValueError(
@@ -189,6 +196,11 @@ class RebateProgram(BaseModel):
                 f"tiers.{len(tiers) - 1}.to: the top tier must be open "
                 "(leave out 'to') so that every amount has a rate"
             )
+
+    @property
+    def counts_units(self) -> bool:
+        """Whether the basis is a count (units, customers): tiers pay per unit."""
+        return self.basis in ("quantity", "new_customers")
 
     @property
     def banding(self) -> Literal["retroactive", "incremental"]:

@@ -377,3 +377,39 @@ def test_repository_adjustments_should_load_with_one_approved() -> None:
     adjustments = load_adjustments(DEFAULT_CONFIG_DIR)
 
     assert [a.approval for a in adjustments] == ["approved", "in_review"]
+
+
+def test_a_new_customer_bonus_pays_per_customer_or_a_rate_on_their_sales(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    head = "name: 新客户奖励\nversion: 1\neffective_from: 2026-01-01\n"
+    (folder / "per_customer.yml").write_text(
+        "program_id: per_customer\n" + head + "basis: new_customers\n"
+        "calculation: per_unit\n"
+        "tiers:\n  - {name: 每位新客户, from: 0, per_unit: 200}\n",
+        "utf-8",
+    )
+    (folder / "on_sales.yml").write_text(
+        "program_id: on_sales\n" + head + "basis: new_customer_sales\n"
+        "calculation: percentage\nrate: 0.02\n",
+        "utf-8",
+    )
+
+    programs = {p.program_id: p for p in load_programs(tmp_path)}
+
+    assert programs["per_customer"].counts_units
+    assert programs["per_customer"].normal_tiers()[0].rate == Decimal("200")
+    assert not programs["on_sales"].counts_units
+    assert programs["on_sales"].normal_tiers()[0].rate == Decimal("0.02")
+
+
+def test_a_new_customer_tier_with_a_rate_should_be_rejected(tmp_path: Path) -> None:
+    message = _program_text_rejection(
+        tmp_path,
+        "basis: new_customers\ncalculation: retroactive\n"
+        "tiers:\n  - {name: a, from: 0, rate: 0.01}\n",
+    )
+
+    assert "tiers.0.per_unit: required, the basis is 'new_customers'" in message

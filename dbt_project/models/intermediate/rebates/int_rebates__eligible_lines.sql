@@ -2,6 +2,11 @@
 -- (rebate credit notes never count) inside the program's scope, booked from
 -- a year before the program starts (growth compares with that year) to its
 -- end. A return counts negative in the quarter it is booked (clawback).
+-- For a new-customer basis only the lines of customers new to the partner in
+-- the accumulation period count: customers whose first sale with that
+-- partner (any product, any scope) falls in the period. A line without a
+-- customer id never counts as a new customer's. Each new customer is
+-- counted once, on its first counted sale line of the period.
 
 with
 
@@ -29,12 +34,27 @@ scope as (
 
 ),
 
+first_sales as (
+
+    select
+        partner_id,
+        customer_id,
+        min({{ quarter_index('order_date') }}) as first_quarter_index
+
+    from order_lines
+    where line_type = 'sale' and customer_id is not null
+    group by partner_id, customer_id
+
+),
+
 lines_with_partner as (
 
     select
         order_lines.order_line_id,
         order_lines.order_id,
         order_lines.partner_id,
+        order_lines.customer_id,
+        first_sales.first_quarter_index as customer_first_quarter_index,
         order_lines.product_id,
         order_lines.product_category,
         partners.region,
@@ -47,15 +67,33 @@ lines_with_partner as (
     from order_lines
     left join partners
         on order_lines.partner_id = partners.partner_id
+    left join first_sales
+        on
+            order_lines.partner_id = first_sales.partner_id
+            and order_lines.customer_id = first_sales.customer_id
     where order_lines.line_type in ('sale', 'return')
 
 ),
 
-eligible_lines as (
+scoped_lines as (
 
     select
         programs.program_id,
+        programs.basis,
         lines_with_partner.partner_id,
+        lines_with_partner.customer_id,
+        lines_with_partner.line_type,
+        lines_with_partner.customer_first_quarter_index
+        >= case programs.accumulation
+            when 'year'
+                then
+                    cast(
+                        extract(year from lines_with_partner.order_date)
+                        as integer
+                    )
+                    * 4
+            else {{ quarter_index('lines_with_partner.order_date') }}
+        end as is_new_customer,
         lines_with_partner.order_line_id,
         lines_with_partner.order_id,
         lines_with_partner.order_date,
@@ -94,6 +132,42 @@ eligible_lines as (
         and {{ rebate_in_scope(
             'partner_type', 'lines_with_partner.partner_type'
         ) }}
+
+),
+
+eligible_lines as (
+
+    select
+        program_id,
+        partner_id,
+        order_line_id,
+        order_id,
+        order_date,
+        period,
+        quarter_index,
+        signed_amount,
+        signed_quantity,
+        case
+            when
+                basis = 'new_customers'
+                and line_type = 'sale'
+                and row_number() over (
+                    partition by
+                        program_id,
+                        partner_id,
+                        customer_id,
+                        is_new_customer,
+                        line_type
+                    order by order_date, order_line_id
+                ) = 1
+                then 1
+            else 0
+        end as new_customer_count
+
+    from scoped_lines
+    where
+        basis not in ('new_customer_sales', 'new_customers')
+        or coalesce(is_new_customer, false)
 
 )
 
