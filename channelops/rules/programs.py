@@ -102,10 +102,18 @@ class RebateProgram(BaseModel):
     effective_from: date
     effective_to: date | None = None
     # new_customer_sales: net sales to customers new to the partner in the
-    # accumulation period; new_customers: how many such customers.
-    basis: Literal["net_sales", "quantity", "new_customer_sales", "new_customers"] = (
-        "net_sales"
-    )
+    # accumulation period; new_customers: how many such customers;
+    # co_marketing_spend: the cost the partner invested in co-marketing
+    # activities completed (ended) in the period; co_marketing_activities:
+    # how many such activities.
+    basis: Literal[
+        "net_sales",
+        "quantity",
+        "new_customer_sales",
+        "new_customers",
+        "co_marketing_spend",
+        "co_marketing_activities",
+    ] = "net_sales"
     calculation: Calculation
     settlement_period: Literal["quarter"] = "quarter"
     accumulation: Literal["quarter", "year"] = "quarter"
@@ -127,6 +135,14 @@ class RebateProgram(BaseModel):
         self._check_fields_of_the_calculation()
         if self.tiers is not None:
             self._check_tiers(self.tiers)
+        if self.basis.startswith("co_marketing_"):
+            for name in ("product_ids", "product_categories"):
+                if getattr(self.scope, name):
+                    raise ValueError(
+                        f"scope.{name}: activities have no products; a "
+                        f"{self.basis!r} basis may be scoped by regions and "
+                        "partner_types only"
+                    )
         return self
 
     def _check_fields_of_the_calculation(self) -> None:
@@ -200,7 +216,7 @@ class RebateProgram(BaseModel):
     @property
     def counts_units(self) -> bool:
         """Whether the basis is a count (units, customers): tiers pay per unit."""
-        return self.basis in ("quantity", "new_customers")
+        return self.basis in ("quantity", "new_customers", "co_marketing_activities")
 
     @property
     def banding(self) -> Literal["retroactive", "incremental"]:

@@ -413,3 +413,40 @@ def test_a_new_customer_tier_with_a_rate_should_be_rejected(tmp_path: Path) -> N
     )
 
     assert "tiers.0.per_unit: required, the basis is 'new_customers'" in message
+
+
+def test_a_co_marketing_bonus_pays_a_share_of_spend_or_per_activity(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    head = "name: 市场共建\nversion: 1\neffective_from: 2026-01-01\n"
+    (folder / "share.yml").write_text(
+        "program_id: share\n" + head + "basis: co_marketing_spend\n"
+        "calculation: percentage\nrate: 0.5\ncap: 100000\n"
+        "scope: {regions: [华东]}\n",
+        "utf-8",
+    )
+    (folder / "per_activity.yml").write_text(
+        "program_id: per_activity\n" + head + "basis: co_marketing_activities\n"
+        "calculation: per_unit\n"
+        "tiers:\n  - {name: 每项活动, from: 0, per_unit: 3000}\n",
+        "utf-8",
+    )
+
+    programs = {p.program_id: p for p in load_programs(tmp_path)}
+
+    assert programs["share"].cap == Decimal("100000")
+    assert programs["per_activity"].counts_units
+
+
+def test_a_co_marketing_basis_scoped_by_product_should_be_rejected(
+    tmp_path: Path,
+) -> None:
+    message = _program_text_rejection(
+        tmp_path,
+        "basis: co_marketing_spend\ncalculation: percentage\nrate: 0.5\n"
+        "scope: {product_categories: [厨房电器]}\n",
+    )
+
+    assert "scope.product_categories: activities have no products" in message

@@ -28,3 +28,11 @@ def test_a_net_sales_line_starts_with_its_accumulation() -> None:
     line = {**LINE, "basis": "net_sales"}
 
     assert line_explanation(line, "en").startswith("accumulation: year;")
+
+
+def test_a_co_marketing_line_says_its_basis_is_completed_activities() -> None:
+    line = {**LINE, "basis": "co_marketing_activities"}
+
+    assert line_explanation(line, "zh-CN").startswith(
+        "基数：本累计期已完成的市场共建活动数; "
+    )

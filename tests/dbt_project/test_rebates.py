@@ -168,6 +168,8 @@ GOLDEN_UNIT_TESTS = {
     "only_approved_adjustments_reach_the_statement",
     "new_customers_are_new_to_the_partner_in_the_period",
     "new_customer_bonus_pays_per_customer_or_on_sales",
+    "co_marketing_counts_completed_activities_and_spend",
+    "co_marketing_pays_a_capped_share_or_per_activity",
 }
 
 

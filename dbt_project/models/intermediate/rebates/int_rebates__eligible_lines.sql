@@ -7,6 +7,10 @@
 -- partner (any product, any scope) falls in the period. A line without a
 -- customer id never counts as a new customer's. Each new customer is
 -- counted once, on its first counted sale line of the period.
+-- For a co-marketing basis the lines are the partner's co-marketing
+-- activities instead, each counted in the quarter it ends (completed) with
+-- its invested cost and a quantity of 1; only region and partner type
+-- scope them.
 
 with
 
@@ -31,6 +35,12 @@ programs as (
 scope as (
 
     select * from {{ ref('stg_rules__rebate_scope') }}
+
+),
+
+activities as (
+
+    select * from {{ ref('stg_channel__activities') }}
 
 ),
 
@@ -166,9 +176,60 @@ eligible_lines as (
 
     from scoped_lines
     where
-        basis not in ('new_customer_sales', 'new_customers')
-        or coalesce(is_new_customer, false)
+        basis not in (
+            'new_customer_sales',
+            'new_customers',
+            'co_marketing_spend',
+            'co_marketing_activities'
+        )
+        or (
+            coalesce(is_new_customer, false)
+            and basis in ('new_customer_sales', 'new_customers')
+        )
+
+),
+
+activity_lines as (
+
+    select
+        programs.program_id,
+        activities.partner_id,
+        activities.activity_id as order_line_id,
+        activities.activity_id as order_id,
+        activities.end_date as order_date,
+        {{ quarter_label('activities.end_date') }} as period,
+        {{ quarter_index('activities.end_date') }} as quarter_index,
+        cast(
+            coalesce(activities.cost_amount, 0) as decimal(18, 2)
+        ) as signed_amount,
+        cast(1 as decimal(18, 3)) as signed_quantity,
+        0 as new_customer_count
+
+    from activities
+    left join partners
+        on activities.partner_id = partners.partner_id
+    inner join programs
+        on
+            activities.end_date
+            >= {{ dbt.dateadd('year', -1, 'programs.effective_from') }}
+            and (
+                programs.effective_to is null
+                or activities.end_date <= programs.effective_to
+            )
+    where
+        activities.activity_type = 'co_marketing'
+        and programs.basis in ('co_marketing_spend', 'co_marketing_activities')
+        and {{ rebate_in_scope('region', 'partners.region') }}
+        and {{ rebate_in_scope('partner_type', 'partners.partner_type') }}
+
+),
+
+counted_lines as (
+
+    select * from eligible_lines
+    union all
+    select * from activity_lines
 
 )
 
-select * from eligible_lines
+select * from counted_lines
