@@ -96,6 +96,7 @@ BASIS_TEXT: dict[Language, dict[str, str]] = {
         "new_customers": "基数：本累计期新客户数",
         "co_marketing_spend": "基数：本累计期已完成市场共建活动的投入",
         "co_marketing_activities": "基数：本累计期已完成的市场共建活动数",
+        "sub_distributor_sales": "基数：下级分销商的净销售额（上级分成）",
     },
     "en": {
         "new_customer_sales": "basis: net sales to customers new in the period",
@@ -104,6 +105,8 @@ BASIS_TEXT: dict[Language, dict[str, str]] = {
         "completed in the period",
         "co_marketing_activities": "basis: co-marketing activities completed "
         "in the period",
+        "sub_distributor_sales": "basis: net sales of your sub-distributors "
+        "(override share)",
     },
 }
 

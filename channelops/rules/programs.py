@@ -105,7 +105,8 @@ class RebateProgram(BaseModel):
     # accumulation period; new_customers: how many such customers;
     # co_marketing_spend: the cost the partner invested in co-marketing
     # activities completed (ended) in the period; co_marketing_activities:
-    # how many such activities.
+    # how many such activities; sub_distributor_sales: the net sales of the
+    # partner's direct sub-distributors, credited to it (an override share).
     basis: Literal[
         "net_sales",
         "quantity",
@@ -113,6 +114,7 @@ class RebateProgram(BaseModel):
         "new_customers",
         "co_marketing_spend",
         "co_marketing_activities",
+        "sub_distributor_sales",
     ] = "net_sales"
     calculation: Calculation
     settlement_period: Literal["quarter"] = "quarter"

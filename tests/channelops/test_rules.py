@@ -450,3 +450,22 @@ def test_a_co_marketing_basis_scoped_by_product_should_be_rejected(
     )
 
     assert "scope.product_categories: activities have no products" in message
+
+
+def test_a_parent_override_share_is_a_rate_on_sub_distributors_sales(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    (folder / "override.yml").write_text(
+        "program_id: override\nname: 上级分成\nversion: 1\n"
+        "effective_from: 2026-01-01\nbasis: sub_distributor_sales\n"
+        "calculation: percentage\nrate: 0.01\n",
+        "utf-8",
+    )
+
+    (program,) = load_programs(tmp_path)
+
+    assert program.basis == "sub_distributor_sales"
+    assert not program.counts_units
+    assert program.normal_tiers()[0].rate == Decimal("0.01")

@@ -170,6 +170,7 @@ GOLDEN_UNIT_TESTS = {
     "new_customer_bonus_pays_per_customer_or_on_sales",
     "co_marketing_counts_completed_activities_and_spend",
     "co_marketing_pays_a_capped_share_or_per_activity",
+    "a_parent_is_credited_with_its_sub_distributors_sales",
 }
 
 

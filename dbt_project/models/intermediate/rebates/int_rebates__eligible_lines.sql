@@ -7,6 +7,10 @@
 -- partner (any product, any scope) falls in the period. A line without a
 -- customer id never counts as a new customer's. Each new customer is
 -- counted once, on its first counted sale line of the period.
+-- For a sub-distributor basis the lines are those of the partner's direct
+-- sub-distributors (partners whose parent_partner_id it is), credited to
+-- the parent: its override share on their volume. Scope applies to the
+-- sub-distributor's lines.
 -- For a co-marketing basis the lines are the partner's co-marketing
 -- activities instead, each counted in the quarter it ends (completed) with
 -- its invested cost and a quantity of 1; only region and partner type
@@ -63,6 +67,7 @@ lines_with_partner as (
         order_lines.order_line_id,
         order_lines.order_id,
         order_lines.partner_id,
+        partners.parent_partner_id,
         order_lines.customer_id,
         first_sales.first_quarter_index as customer_first_quarter_index,
         order_lines.product_id,
@@ -90,7 +95,11 @@ scoped_lines as (
     select
         programs.program_id,
         programs.basis,
-        lines_with_partner.partner_id,
+        case programs.basis
+            when 'sub_distributor_sales'
+                then lines_with_partner.parent_partner_id
+            else lines_with_partner.partner_id
+        end as partner_id,
         lines_with_partner.customer_id,
         lines_with_partner.line_type,
         lines_with_partner.customer_first_quarter_index
@@ -134,7 +143,11 @@ scoped_lines as (
                 or lines_with_partner.order_date <= programs.effective_to
             )
     where
-        {{ rebate_in_scope('product_id', 'lines_with_partner.product_id') }}
+        (
+            programs.basis <> 'sub_distributor_sales'
+            or lines_with_partner.parent_partner_id is not null
+        )
+        and {{ rebate_in_scope('product_id', 'lines_with_partner.product_id') }}
         and {{ rebate_in_scope(
             'product_category', 'lines_with_partner.product_category'
         ) }}
