@@ -137,6 +137,14 @@ class RebateProgram(BaseModel):
         self._check_fields_of_the_calculation()
         if self.tiers is not None:
             self._check_tiers(self.tiers)
+        if self.basis in ("new_customers", "co_marketing_activities") and (
+            self.rate is not None
+        ):
+            raise ValueError(
+                f"rate: basis {self.basis!r} is a count, a rate on it pays "
+                "a fraction of a yuan per item; use calculation 'per_unit' "
+                "with tiers giving 'per_unit' amounts"
+            )
         if self.basis.startswith("co_marketing_"):
             for name in ("product_ids", "product_categories"):
                 if getattr(self.scope, name):

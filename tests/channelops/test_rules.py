@@ -469,3 +469,13 @@ def test_a_parent_override_share_is_a_rate_on_sub_distributors_sales(
     assert program.basis == "sub_distributor_sales"
     assert not program.counts_units
     assert program.normal_tiers()[0].rate == Decimal("0.01")
+
+
+def test_a_rate_on_a_count_of_new_customers_should_be_rejected(
+    tmp_path: Path,
+) -> None:
+    message = _program_text_rejection(
+        tmp_path, "basis: new_customers\ncalculation: percentage\nrate: 0.5\n"
+    )
+
+    assert "rate: basis 'new_customers' is a count" in message
