@@ -116,6 +116,29 @@ RULE_TEXT: dict[Language, dict[str, str]] = {
 }
 ZERO = Decimal("0.00")
 
+# Bases that count things (units, customers, activities): rates are per unit.
+COUNTED_BASES = ("quantity", "new_customers", "co_marketing_activities")
+# What a basis other than net sales or quantity measures, said on the line.
+BASIS_TEXT: dict[Language, dict[str, str]] = {
+    "zh-CN": {
+        "new_customer_sales": "基数：本累计期新客户的净销售额",
+        "new_customers": "基数：本累计期新客户数",
+        "co_marketing_spend": "基数：本累计期已完成市场共建活动的投入",
+        "co_marketing_activities": "基数：本累计期已完成的市场共建活动数",
+        "sub_distributor_sales": "基数：下级分销商的净销售额（上级分成）",
+    },
+    "en": {
+        "new_customer_sales": "basis: net sales to customers new in the period",
+        "new_customers": "basis: customers new in the period",
+        "co_marketing_spend": "basis: spend on co-marketing activities "
+        "completed in the period",
+        "co_marketing_activities": "basis: co-marketing activities completed "
+        "in the period",
+        "sub_distributor_sales": "basis: net sales of your sub-distributors "
+        "(override share)",
+    },
+}
+
 
 def line_explanation(line: dict[str, Any], language: Language) -> str:
     """How a document line's amount came about, in the partner's language."""
@@ -133,6 +156,8 @@ def line_explanation(line: dict[str, Any], language: Language) -> str:
             f"结转出 {get('carried_out_amount')}",
             f"来源明细 {get('source_line_count')} 行",
         ]
+        if line.get("basis") in BASIS_TEXT["zh-CN"]:
+            parts.insert(0, BASIS_TEXT["zh-CN"][line["basis"]])
         if line.get("is_eligible") is False:
             parts.append("回款率未达资格要求")
         if line.get("previously_published_amount") is not None:
@@ -147,6 +172,8 @@ def line_explanation(line: dict[str, Any], language: Language) -> str:
             f"carried out {get('carried_out_amount')}",
             f"{get('source_line_count')} source line(s)",
         ]
+        if line.get("basis") in BASIS_TEXT["en"]:
+            parts.insert(0, BASIS_TEXT["en"][line["basis"]])
         if line.get("is_eligible") is False:
             parts.append("collection ratio below the eligibility minimum")
         if line.get("previously_published_amount") is not None:
@@ -680,7 +707,7 @@ def _statement_line(
         kind=line.get("line_kind") or "program",
         explanation=line_explanation(line, language),
         source_line_ids=tuple(line.get("source_line_ids", ())),
-        rate_is_per_unit=line.get("basis") == "quantity",
+        rate_is_per_unit=line.get("basis") in COUNTED_BASES,
     )
 
 

@@ -101,7 +101,21 @@ class RebateProgram(BaseModel):
     version: Annotated[int, Field(ge=1)]
     effective_from: date
     effective_to: date | None = None
-    basis: Literal["net_sales", "quantity"] = "net_sales"
+    # new_customer_sales: net sales to customers new to the partner in the
+    # accumulation period; new_customers: how many such customers;
+    # co_marketing_spend: the cost the partner invested in co-marketing
+    # activities completed (ended) in the period; co_marketing_activities:
+    # how many such activities; sub_distributor_sales: the net sales of the
+    # partner's direct sub-distributors, credited to it (an override share).
+    basis: Literal[
+        "net_sales",
+        "quantity",
+        "new_customer_sales",
+        "new_customers",
+        "co_marketing_spend",
+        "co_marketing_activities",
+        "sub_distributor_sales",
+    ] = "net_sales"
     calculation: Calculation
     settlement_period: Literal["quarter"] = "quarter"
     accumulation: Literal["quarter", "year"] = "quarter"
@@ -123,6 +137,22 @@ class RebateProgram(BaseModel):
         self._check_fields_of_the_calculation()
         if self.tiers is not None:
             self._check_tiers(self.tiers)
+        if self.basis in ("new_customers", "co_marketing_activities") and (
+            self.rate is not None
+        ):
+            raise ValueError(
+                f"rate: basis {self.basis!r} is a count, a rate on it pays "
+                "a fraction of a yuan per item; use calculation 'per_unit' "
+                "with tiers giving 'per_unit' amounts"
+            )
+        if self.basis.startswith("co_marketing_"):
+            for name in ("product_ids", "product_categories"):
+                if getattr(self.scope, name):
+                    raise ValueError(
+                        f"scope.{name}: activities have no products; a "
+                        f"{self.basis!r} basis may be scoped by regions and "
+                        "partner_types only"
+                    )
         return self
 
     def _check_fields_of_the_calculation(self) -> None:
@@ -146,13 +176,16 @@ class RebateProgram(BaseModel):
                 f"{name}: not used by calculation {self.calculation!r}; "
                 f"remove it (this calculation reads {', '.join(sorted(wanted))})"
             )
-        if self.calculation == "per_unit" and self.basis != "quantity":
-            raise ValueError("basis: calculation 'per_unit' needs basis 'quantity'")
+        if self.calculation == "per_unit" and not self.counts_units:
+            raise ValueError(
+                "basis: calculation 'per_unit' needs basis 'quantity' or "
+                "'new_customers'"
+            )
 
     def _check_tiers(self, tiers: list[Tier]) -> None:
         if not tiers:
             raise ValueError("tiers: at least one tier is needed")
-        field = "per_unit" if self.basis == "quantity" else "rate"
+        field = "per_unit" if self.counts_units else "rate"
         for index, tier in enumerate(tiers):
             if getattr(tier, field) is None:
                 raise ValueError(
@@ -189,6 +222,11 @@ class RebateProgram(BaseModel):
                 f"tiers.{len(tiers) - 1}.to: the top tier must be open "
                 "(leave out 'to') so that every amount has a rate"
             )
+
+    @property
+    def counts_units(self) -> bool:
+        """Whether the basis is a count (units, customers): tiers pay per unit."""
+        return self.basis in ("quantity", "new_customers", "co_marketing_activities")
 
     @property
     def banding(self) -> Literal["retroactive", "incremental"]:

@@ -377,3 +377,105 @@ def test_repository_adjustments_should_load_with_one_approved() -> None:
     adjustments = load_adjustments(DEFAULT_CONFIG_DIR)
 
     assert [a.approval for a in adjustments] == ["approved", "in_review"]
+
+
+def test_a_new_customer_bonus_pays_per_customer_or_a_rate_on_their_sales(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    head = "name: 新客户奖励\nversion: 1\neffective_from: 2026-01-01\n"
+    (folder / "per_customer.yml").write_text(
+        "program_id: per_customer\n" + head + "basis: new_customers\n"
+        "calculation: per_unit\n"
+        "tiers:\n  - {name: 每位新客户, from: 0, per_unit: 200}\n",
+        "utf-8",
+    )
+    (folder / "on_sales.yml").write_text(
+        "program_id: on_sales\n" + head + "basis: new_customer_sales\n"
+        "calculation: percentage\nrate: 0.02\n",
+        "utf-8",
+    )
+
+    programs = {p.program_id: p for p in load_programs(tmp_path)}
+
+    assert programs["per_customer"].counts_units
+    assert programs["per_customer"].normal_tiers()[0].rate == Decimal("200")
+    assert not programs["on_sales"].counts_units
+    assert programs["on_sales"].normal_tiers()[0].rate == Decimal("0.02")
+
+
+def test_a_new_customer_tier_with_a_rate_should_be_rejected(tmp_path: Path) -> None:
+    message = _program_text_rejection(
+        tmp_path,
+        "basis: new_customers\ncalculation: retroactive\n"
+        "tiers:\n  - {name: a, from: 0, rate: 0.01}\n",
+    )
+
+    assert "tiers.0.per_unit: required, the basis is 'new_customers'" in message
+
+
+def test_a_co_marketing_bonus_pays_a_share_of_spend_or_per_activity(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    head = "name: 市场共建\nversion: 1\neffective_from: 2026-01-01\n"
+    (folder / "share.yml").write_text(
+        "program_id: share\n" + head + "basis: co_marketing_spend\n"
+        "calculation: percentage\nrate: 0.5\ncap: 100000\n"
+        "scope: {regions: [华东]}\n",
+        "utf-8",
+    )
+    (folder / "per_activity.yml").write_text(
+        "program_id: per_activity\n" + head + "basis: co_marketing_activities\n"
+        "calculation: per_unit\n"
+        "tiers:\n  - {name: 每项活动, from: 0, per_unit: 3000}\n",
+        "utf-8",
+    )
+
+    programs = {p.program_id: p for p in load_programs(tmp_path)}
+
+    assert programs["share"].cap == Decimal("100000")
+    assert programs["per_activity"].counts_units
+
+
+def test_a_co_marketing_basis_scoped_by_product_should_be_rejected(
+    tmp_path: Path,
+) -> None:
+    message = _program_text_rejection(
+        tmp_path,
+        "basis: co_marketing_spend\ncalculation: percentage\nrate: 0.5\n"
+        "scope: {product_categories: [厨房电器]}\n",
+    )
+
+    assert "scope.product_categories: activities have no products" in message
+
+
+def test_a_parent_override_share_is_a_rate_on_sub_distributors_sales(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    (folder / "override.yml").write_text(
+        "program_id: override\nname: 上级分成\nversion: 1\n"
+        "effective_from: 2026-01-01\nbasis: sub_distributor_sales\n"
+        "calculation: percentage\nrate: 0.01\n",
+        "utf-8",
+    )
+
+    (program,) = load_programs(tmp_path)
+
+    assert program.basis == "sub_distributor_sales"
+    assert not program.counts_units
+    assert program.normal_tiers()[0].rate == Decimal("0.01")
+
+
+def test_a_rate_on_a_count_of_new_customers_should_be_rejected(
+    tmp_path: Path,
+) -> None:
+    message = _program_text_rejection(
+        tmp_path, "basis: new_customers\ncalculation: percentage\nrate: 0.5\n"
+    )
+
+    assert "rate: basis 'new_customers' is a count" in message

@@ -166,6 +166,11 @@ GOLDEN_UNIT_TESTS = {
     "eligibility_and_cap_limit_the_entitlement",
     "a_balance_below_the_minimum_or_negative_is_carried_not_paid",
     "only_approved_adjustments_reach_the_statement",
+    "new_customers_are_new_to_the_partner_in_the_period",
+    "new_customer_bonus_pays_per_customer_or_on_sales",
+    "co_marketing_counts_completed_activities_and_spend",
+    "co_marketing_pays_a_capped_share_or_per_activity",
+    "a_parent_is_credited_with_its_sub_distributors_sales",
 }
 
 
@@ -386,7 +391,7 @@ class CompiledModels:
         for partner, quarter, accumulation, amount in bases:
             warehouse.execute(
                 "insert into issue3_basis values "
-                "('p', ?, 'Q', ?, ?, true, 0, 0, 0, ?, 0, 0, 0, 0, 0)",
+                "('p', ?, 'Q', ?, ?, true, 0, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0)",
                 (partner, quarter, accumulation, amount),
             )
         return warehouse.query_dicts(
@@ -411,7 +416,9 @@ EXAMPLE_TABLES = (
         basis_quantity decimal(18,3), cumulative_amount decimal(18,2),
         cumulative_quantity decimal(18,3), cumulative_invoiced decimal(18,2),
         cumulative_collected decimal(18,2), prior_year_amount decimal(18,2),
-        prior_year_quantity decimal(18,3))""",
+        prior_year_quantity decimal(18,3),
+        cumulative_new_customers decimal(18,3),
+        prior_year_new_customers decimal(18,3))""",
 )
 
 

@@ -2,6 +2,19 @@
 -- (rebate credit notes never count) inside the program's scope, booked from
 -- a year before the program starts (growth compares with that year) to its
 -- end. A return counts negative in the quarter it is booked (clawback).
+-- For a new-customer basis only the lines of customers new to the partner in
+-- the accumulation period count: customers whose first sale with that
+-- partner (any product, any scope) falls in the period. A line without a
+-- customer id never counts as a new customer's. Each new customer is
+-- counted once, on its first counted sale line of the period.
+-- For a sub-distributor basis the lines are those of the partner's direct
+-- sub-distributors (partners whose parent_partner_id it is), credited to
+-- the parent: its override share on their volume. Scope applies to the
+-- sub-distributor's lines.
+-- For a co-marketing basis the lines are the partner's co-marketing
+-- activities instead, each counted in the quarter it ends (completed) with
+-- its invested cost and a quantity of 1; only region and partner type
+-- scope them.
 
 with
 
@@ -29,12 +42,34 @@ scope as (
 
 ),
 
+activities as (
+
+    select * from {{ ref('stg_channel__activities') }}
+
+),
+
+first_sales as (
+
+    select
+        partner_id,
+        customer_id,
+        min({{ quarter_index('order_date') }}) as first_quarter_index
+
+    from order_lines
+    where line_type = 'sale' and customer_id is not null
+    group by partner_id, customer_id
+
+),
+
 lines_with_partner as (
 
     select
         order_lines.order_line_id,
         order_lines.order_id,
         order_lines.partner_id,
+        partners.parent_partner_id,
+        order_lines.customer_id,
+        first_sales.first_quarter_index as customer_first_quarter_index,
         order_lines.product_id,
         order_lines.product_category,
         partners.region,
@@ -47,15 +82,37 @@ lines_with_partner as (
     from order_lines
     left join partners
         on order_lines.partner_id = partners.partner_id
+    left join first_sales
+        on
+            order_lines.partner_id = first_sales.partner_id
+            and order_lines.customer_id = first_sales.customer_id
     where order_lines.line_type in ('sale', 'return')
 
 ),
 
-eligible_lines as (
+scoped_lines as (
 
     select
         programs.program_id,
-        lines_with_partner.partner_id,
+        programs.basis,
+        case programs.basis
+            when 'sub_distributor_sales'
+                then lines_with_partner.parent_partner_id
+            else lines_with_partner.partner_id
+        end as partner_id,
+        lines_with_partner.customer_id,
+        lines_with_partner.line_type,
+        lines_with_partner.customer_first_quarter_index
+        >= case programs.accumulation
+            when 'year'
+                then
+                    cast(
+                        extract(year from lines_with_partner.order_date)
+                        as integer
+                    )
+                    * 4
+            else {{ quarter_index('lines_with_partner.order_date') }}
+        end as is_new_customer,
         lines_with_partner.order_line_id,
         lines_with_partner.order_id,
         lines_with_partner.order_date,
@@ -86,7 +143,11 @@ eligible_lines as (
                 or lines_with_partner.order_date <= programs.effective_to
             )
     where
-        {{ rebate_in_scope('product_id', 'lines_with_partner.product_id') }}
+        (
+            programs.basis <> 'sub_distributor_sales'
+            or lines_with_partner.parent_partner_id is not null
+        )
+        and {{ rebate_in_scope('product_id', 'lines_with_partner.product_id') }}
         and {{ rebate_in_scope(
             'product_category', 'lines_with_partner.product_category'
         ) }}
@@ -95,6 +156,93 @@ eligible_lines as (
             'partner_type', 'lines_with_partner.partner_type'
         ) }}
 
+),
+
+eligible_lines as (
+
+    select
+        program_id,
+        partner_id,
+        order_line_id,
+        order_id,
+        order_date,
+        period,
+        quarter_index,
+        signed_amount,
+        signed_quantity,
+        case
+            when
+                basis = 'new_customers'
+                and line_type = 'sale'
+                and row_number() over (
+                    partition by
+                        program_id,
+                        partner_id,
+                        customer_id,
+                        is_new_customer,
+                        line_type
+                    order by order_date, order_line_id
+                ) = 1
+                then 1
+            else 0
+        end as new_customer_count
+
+    from scoped_lines
+    where
+        basis not in (
+            'new_customer_sales',
+            'new_customers',
+            'co_marketing_spend',
+            'co_marketing_activities'
+        )
+        or (
+            coalesce(is_new_customer, false)
+            and basis in ('new_customer_sales', 'new_customers')
+        )
+
+),
+
+activity_lines as (
+
+    select
+        programs.program_id,
+        activities.partner_id,
+        activities.activity_id as order_line_id,
+        activities.activity_id as order_id,
+        activities.end_date as order_date,
+        {{ quarter_label('activities.end_date') }} as period,
+        {{ quarter_index('activities.end_date') }} as quarter_index,
+        cast(
+            coalesce(activities.cost_amount, 0) as decimal(18, 2)
+        ) as signed_amount,
+        cast(1 as decimal(18, 3)) as signed_quantity,
+        0 as new_customer_count
+
+    from activities
+    left join partners
+        on activities.partner_id = partners.partner_id
+    inner join programs
+        on
+            activities.end_date
+            >= {{ dbt.dateadd('year', -1, 'programs.effective_from') }}
+            and (
+                programs.effective_to is null
+                or activities.end_date <= programs.effective_to
+            )
+    where
+        activities.activity_type = 'co_marketing'
+        and programs.basis in ('co_marketing_spend', 'co_marketing_activities')
+        and {{ rebate_in_scope('region', 'partners.region') }}
+        and {{ rebate_in_scope('partner_type', 'partners.partner_type') }}
+
+),
+
+counted_lines as (
+
+    select * from eligible_lines
+    union all
+    select * from activity_lines
+
 )
 
-select * from eligible_lines
+select * from counted_lines

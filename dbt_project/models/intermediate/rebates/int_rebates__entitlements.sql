@@ -1,6 +1,8 @@
 -- One row per program per partner per effective quarter: the entitlement
 -- accumulated so far in the accumulation period and how it was reached.
--- The measured basis is the accumulated net sales or quantity (for growth:
+-- The measured basis is the accumulated net sales, quantity, new customers'
+-- net sales, count of new customers, co-marketing spend or count of
+-- completed co-marketing activities (for growth:
 -- its increase over the same accumulation a year before, never below 0).
 -- Retroactive: the reached tier's rate and fixed amount apply to the whole
 -- measured basis; incremental: each tier's rate applies to its own slice.
@@ -45,10 +47,14 @@ measured as (
         basis.cumulative_collected,
         case programs.basis
             when 'quantity' then basis.cumulative_quantity
+            when 'new_customers' then basis.cumulative_new_customers
+            when 'co_marketing_activities' then basis.cumulative_quantity
             else cast(basis.cumulative_amount as decimal(18, 3))
         end as volume,
         case programs.basis
             when 'quantity' then basis.prior_year_quantity
+            when 'new_customers' then basis.prior_year_new_customers
+            when 'co_marketing_activities' then basis.prior_year_quantity
             else cast(basis.prior_year_amount as decimal(18, 3))
         end as prior_year_volume,
         programs.measure,

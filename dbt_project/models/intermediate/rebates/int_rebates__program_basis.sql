@@ -2,7 +2,8 @@
 -- quarter with lines for the program to the last quarter in the data (or the
 -- program's end): the quarter's basis, the basis accumulated so far in the
 -- accumulation period (quarter or year), the same accumulation a year
--- before (for growth) and what was invoiced and collected (for eligibility).
+-- before (for growth), the new customers counted (for a new-customer basis)
+-- and what was invoiced and collected (for eligibility).
 
 with
 
@@ -32,7 +33,8 @@ quarterly as (
         quarter_index,
         count(*) as source_line_count,
         cast(sum(signed_amount) as decimal(18, 2)) as basis_amount,
-        cast(sum(signed_quantity) as decimal(18, 3)) as basis_quantity
+        cast(sum(signed_quantity) as decimal(18, 3)) as basis_quantity,
+        sum(new_customer_count) as new_customer_count
 
     from eligible_lines
     group by program_id, partner_id, quarter_index
@@ -103,6 +105,7 @@ joined as (
         coalesce(quarterly.source_line_count, 0) as source_line_count,
         coalesce(quarterly.basis_amount, 0) as basis_amount,
         coalesce(quarterly.basis_quantity, 0) as basis_quantity,
+        coalesce(quarterly.new_customer_count, 0) as new_customer_count,
         coalesce(partner_quarters.gross_sales, 0) as invoiced_amount,
         coalesce(partner_quarters.collected_amount, 0) as collected_amount
 
@@ -133,6 +136,11 @@ accumulated as (
             order by quarter_index
             rows between unbounded preceding and current row
         ) as decimal(18, 3)) as cumulative_quantity,
+        cast(sum(new_customer_count) over (
+            partition by program_id, partner_id, accumulation_index
+            order by quarter_index
+            rows between unbounded preceding and current row
+        ) as decimal(18, 3)) as cumulative_new_customers,
         cast(sum(invoiced_amount) over (
             partition by program_id, partner_id, accumulation_index
             order by quarter_index
@@ -153,7 +161,10 @@ with_prior_year as (
     select
         accumulated.*,
         coalesce(prior_year.cumulative_amount, 0) as prior_year_amount,
-        coalesce(prior_year.cumulative_quantity, 0) as prior_year_quantity
+        coalesce(prior_year.cumulative_quantity, 0) as prior_year_quantity,
+        coalesce(
+            prior_year.cumulative_new_customers, 0
+        ) as prior_year_new_customers
 
     from accumulated
     left join accumulated as prior_year
