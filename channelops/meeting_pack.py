@@ -20,6 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from channelops.errors import ChannelopsError
+from channelops.outbox import (
+    QueueReport,
+    SendReport,
+    queue_meeting_pack,
+    send_pending,
+)
 from channelops.periods import Quarter
 from channelops.settings import Settings
 from channelops.warehouse import Warehouse
@@ -44,7 +50,34 @@ DECLINE_THRESHOLD = Decimal("0.30")
 class PackReport:
     period: str
     partner_count: int
+    # html, xlsx, pdf
     files: tuple[Path, ...]
+    snapshot: str
+    language: Language
+
+
+@dataclass(frozen=True)
+class PackMailReport:
+    pack: PackReport
+    queued: QueueReport
+    send: SendReport
+
+
+def mail_meeting_pack(
+    settings: Settings, warehouse: Warehouse, period: Quarter, language: Language
+) -> PackMailReport:
+    """Write the pack, then mail it to the ops address once per snapshot.
+
+    ``channelops meeting-pack --mail`` and the meeting_pack flow both call
+    this. A rerun over the same published statements rewrites the same bytes
+    and mails nothing; a pack that failed to send is retried.
+    """
+    pack = write_meeting_pack(settings, warehouse, period, language)
+    queued = queue_meeting_pack(
+        settings, warehouse, period.label, pack.snapshot, pack.files[0], language
+    )
+    send = send_pending(settings, warehouse, period=period.label, kind="meeting_pack")
+    return PackMailReport(pack, queued, send)
 
 
 def write_meeting_pack(
@@ -75,7 +108,9 @@ def write_meeting_pack(
         pack.currency,
         folder,
     )
-    return PackReport(period.label, len(pack.partners), tuple(written))
+    return PackReport(
+        period.label, len(pack.partners), tuple(written), pack.snapshot, language
+    )
 
 
 def build_meeting_pack(
