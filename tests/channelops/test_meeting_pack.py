@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import json
 from collections.abc import Iterator
 from decimal import Decimal
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pypdf
 import pytest
 
-from channelops.meeting_pack import build_meeting_pack, write_meeting_pack
+from channelops.meeting_pack import (
+    build_meeting_pack,
+    mail_meeting_pack,
+    write_meeting_pack,
+)
 from channelops.periods import Quarter
 from channelops.settings import Settings, load_settings
 from channelops.warehouse import Warehouse
+from notifications.sink import MailSink
 
 Q3 = Quarter.parse("2026Q3")
 # partner: (name, Q2 net sales, Q2 tier, Q3 net sales, Q3 tier, score, rank)
@@ -222,3 +231,40 @@ def test_pack_without_published_statements_says_what_to_do(
 ) -> None:
     with pytest.raises(Exception, match="settle the quarter first"):
         build_meeting_pack(settings, warehouse, Quarter.parse("2025Q1"), "en")
+
+
+def test_pack_is_mailed_to_ops_once_per_snapshot_with_its_files(
+    settings: Settings,
+    warehouse: Warehouse,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    warehouse.execute("create schema ops")
+    with MailSink(tmp_path / "received") as sink:
+        monkeypatch.setenv("CHANNELOPS_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("CHANNELOPS_SMTP_PORT", str(sink.port))
+        settings = load_settings()
+        first = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+        again = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+        # A corrected statement is a new snapshot: the pack goes out once more.
+        publish(
+            settings,
+            document("P0002", "2026Q3", "121000.00", "成长", score="60.00", rank=2),
+            version=2,
+        )
+        corrected = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+        messages = [
+            email.message_from_bytes(m.path.read_bytes(), policy=email.policy.default)
+            for m in sink.messages
+        ]
+
+    assert (first.send.sent, again.queued.queued, again.send.sent) == (1, 0, 0)
+    assert corrected.send.sent == 1 and corrected.pack.snapshot != first.pack.snapshot
+    assert [m["To"] for m in messages] == [settings.ops_email] * 2
+    assert [str(m["Subject"]) for m in messages] == [
+        "【渠道会议资料】2026Q3 第 1 版",
+        "【渠道会议资料】2026Q3 第 2 版",
+    ]
+    assert isinstance(messages[0], EmailMessage)
+    names = [part.get_filename() for part in messages[0].iter_attachments()]
+    assert names == [first.pack.files[1].name, first.pack.files[2].name]
