@@ -19,6 +19,7 @@ from channelops.settings import Settings, apply_prefect_defaults, load_settings
 
 if TYPE_CHECKING:
     from flows.stages import RunSummary
+    from notifications.documents import Language
 
 app = typer.Typer(
     help="channelops: partner scorecards, rebate statements and partner mail.",
@@ -126,7 +127,7 @@ def demo(
     )
     console.print(f"\n[bold green]Demo settled {DEMO_LAST_QUARTER}[/]")
     _print_summary(summary, settings)
-    _write_pack(settings, DEMO_LAST_QUARTER, "zh-CN")
+    _write_pack(settings, DEMO_LAST_QUARTER, "zh-CN", mail=False)
 
 
 @app.command()
@@ -253,6 +254,10 @@ def resend(
 def meeting_pack(
     period: Annotated[str, typer.Option(help="The quarter, e.g. 2026Q3.")],
     language: Annotated[str, typer.Option(help="zh-CN (default) or en.")] = "zh-CN",
+    mail: Annotated[
+        bool,
+        typer.Option(help="Also e-mail it to the ops address, once per snapshot."),
+    ] = False,
 ) -> None:
     """Write the quarterly channel-meeting pack (HTML, XLSX, PDF)."""
     _logging()
@@ -262,7 +267,7 @@ def meeting_pack(
             f"received {language!r}"
         )
         raise typer.Exit(EXIT_FAILED)
-    _write_pack(load_settings(), period, language)
+    _write_pack(load_settings(), period, language, mail)
 
 
 @app.command("send-scorecards")
@@ -270,7 +275,7 @@ def send_scorecards(
     period: Annotated[str, typer.Option(help="The quarter (2026Q3) or month.")],
 ) -> None:
     """E-mail each partner its scorecard for the period, once per partner."""
-    from channelops.outbox import queue_scorecards, send_pending
+    from channelops.outbox import mail_scorecards
     from channelops.warehouse import Warehouse, warehouse_lock
 
     settings = load_settings()
@@ -280,13 +285,13 @@ def send_scorecards(
             warehouse_lock(settings, holder="channelops send-scorecards"),
             Warehouse(settings) as warehouse,
         ):
-            queued = queue_scorecards(settings, warehouse, period)
-            report = send_pending(settings, warehouse, period=period, kind="scorecard")
+            mailed = mail_scorecards(settings, warehouse, period)
     except ChannelopsError as error:
         console.print(f"[bold red]Scorecards not sent:[/] {error}")
         raise typer.Exit(EXIT_FAILED) from None
+    report = mailed.send
     console.print(
-        f"Scorecards {period}: {queued.queued} queued, {report.sent} sent, "
+        f"Scorecards {period}: {mailed.queued.queued} queued, {report.sent} sent, "
         f"{report.failed} failed, {len(report.unconfirmed)} unconfirmed"
     )
     for line in report.ops_lines():
@@ -295,20 +300,24 @@ def send_scorecards(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _write_pack(settings: Settings, period: str, language: str) -> None:
-    from channelops.meeting_pack import write_meeting_pack
+def _write_pack(settings: Settings, period: str, language: str, mail: bool) -> None:
+    from channelops.meeting_pack import mail_meeting_pack, write_meeting_pack
     from channelops.periods import Quarter
-    from channelops.warehouse import Warehouse
+    from channelops.warehouse import Warehouse, warehouse_lock
 
+    chosen: Language = "en" if language == "en" else "zh-CN"
     try:
         quarter = Quarter.parse(period)
-        with Warehouse(settings) as warehouse:
-            report = write_meeting_pack(
-                settings,
-                warehouse,
-                quarter,
-                "en" if language == "en" else "zh-CN",
-            )
+        if mail:
+            with (
+                warehouse_lock(settings, holder="channelops meeting-pack"),
+                Warehouse(settings) as warehouse,
+            ):
+                mailed = mail_meeting_pack(settings, warehouse, quarter, chosen)
+            report = mailed.pack
+        else:
+            with Warehouse(settings) as warehouse:
+                report = write_meeting_pack(settings, warehouse, quarter, chosen)
     except (ChannelopsError, ValueError) as error:
         console.print(f"[bold red]Meeting pack not written:[/] {error}")
         raise typer.Exit(EXIT_FAILED) from None
@@ -316,6 +325,14 @@ def _write_pack(settings: Settings, period: str, language: str) -> None:
         f"Meeting pack {report.period} ({report.partner_count} partners): "
         + ", ".join(str(path) for path in report.files)
     )
+    if mail:
+        console.print(
+            f"Meeting pack e-mail to {settings.ops_email}: "
+            f"{mailed.queued.queued} queued, {mailed.send.sent} sent, "
+            f"{mailed.send.failed} failed"
+        )
+        if mailed.send.failed:
+            raise typer.Exit(EXIT_FAILED)
 
 
 @app.command("contract")

@@ -4,7 +4,10 @@ Every figure about a partner (net sales, rebate, score, tier, rank, the
 previous quarter's tier and sales) comes from the same published snapshot
 the partners were mailed: the latest version of each partner's statement
 under ``published/<period>/``. Only campaign costs, which statements do not
-carry, are read from the warehouse. The files land in
+carry, come from the warehouse: the churn list from the churn-risk marts
+(``marts.fct_churn_risk`` and ``marts.fct_churn_warning_reasons``) and the
+campaigns' return on spend from ``marts.fct_campaign_roi``, the same marts
+the nightly warnings and the scorecards use. The files land in
 ``reports/meeting/<period>/``, named with the snapshot's hash so a pack can
 be traced to the statements it summarises.
 """
@@ -19,13 +22,21 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from channelops.early_warning import RISK_LEVELS, WarningReason
 from channelops.errors import ChannelopsError
+from channelops.outbox import (
+    QueueReport,
+    SendReport,
+    queue_meeting_pack,
+    send_pending,
+)
 from channelops.periods import Quarter
 from channelops.settings import Settings
 from channelops.warehouse import Warehouse
 from notifications.documents import Language
 from notifications.meeting_pack import (
     CampaignResult,
+    ChurnRisk,
     MeetingPack,
     PartnerResult,
     ProgramTotal,
@@ -34,17 +45,39 @@ from notifications.meeting_pack import (
 
 logger = logging.getLogger(__name__)
 
-# A partner whose net sales fell by this share or more on the previous
-# quarter is listed for the meeting (the scorecard's churn rules are richer;
-# this is the one drop every manager asks about).
-DECLINE_THRESHOLD = Decimal("0.30")
-
 
 @dataclass(frozen=True)
 class PackReport:
     period: str
     partner_count: int
+    # html, xlsx, pdf
     files: tuple[Path, ...]
+    snapshot: str
+    language: Language
+
+
+@dataclass(frozen=True)
+class PackMailReport:
+    pack: PackReport
+    queued: QueueReport
+    send: SendReport
+
+
+def mail_meeting_pack(
+    settings: Settings, warehouse: Warehouse, period: Quarter, language: Language
+) -> PackMailReport:
+    """Write the pack, then mail it to the ops address once per snapshot.
+
+    ``channelops meeting-pack --mail`` and the meeting_pack flow both call
+    this. A rerun over the same published statements rewrites the same bytes
+    and mails nothing; a pack that failed to send is retried.
+    """
+    pack = write_meeting_pack(settings, warehouse, period, language)
+    queued = queue_meeting_pack(
+        settings, warehouse, period.label, pack.snapshot, pack.files[0], language
+    )
+    send = send_pending(settings, warehouse, period=period.label, kind="meeting_pack")
+    return PackMailReport(pack, queued, send)
 
 
 def write_meeting_pack(
@@ -75,7 +108,9 @@ def write_meeting_pack(
         pack.currency,
         folder,
     )
-    return PackReport(period.label, len(pack.partners), tuple(written))
+    return PackReport(
+        period.label, len(pack.partners), tuple(written), pack.snapshot, language
+    )
 
 
 def build_meeting_pack(
@@ -96,6 +131,7 @@ def build_meeting_pack(
         _partner(version, doc, previous.get(partner), language)
         for partner, (version, doc) in sorted(current.items())
     )
+    level, churn = _churn(warehouse, period)
     currencies = {doc["currency"] for doc in documents.values()}
     if len(currencies) != 1:
         raise ChannelopsError(
@@ -107,8 +143,9 @@ def build_meeting_pack(
         currency=currencies.pop(),
         partners=partners,
         programs=_programs(documents),
-        campaigns=_campaigns(warehouse, period, current, previous),
-        decline_threshold=DECLINE_THRESHOLD,
+        campaigns=_campaigns(warehouse, period),
+        churn=churn,
+        churn_level=level,
         snapshot=_snapshot(current),
     )
 
@@ -176,41 +213,57 @@ def _programs(documents: dict[str, dict[str, Any]]) -> tuple[ProgramTotal, ...]:
     )
 
 
-def _campaigns(
-    warehouse: Warehouse, period: Quarter, current: Published, previous: Published
-) -> tuple[CampaignResult, ...]:
+def _campaigns(warehouse: Warehouse, period: Quarter) -> tuple[CampaignResult, ...]:
+    """The quarter's campaigns (by start date) from the campaign ROI mart."""
     rows = warehouse.query(
-        "select activity_id, max(coalesce(activity_name, activity_id)), "
-        "partner_id, sum(coalesce(cost_amount, 0)) "
-        "from staging.stg_channel__activities "
-        "where start_date between ? and ? "
-        "group by activity_id, partner_id order by activity_id, partner_id",
+        "select activity_id, coalesce(activity_name, activity_id), partner_count, "
+        "spend_amount, incremental_sales, return_on_spend "
+        "from marts.fct_campaign_roi where start_date between ? and ? "
+        "order by activity_id",
         (period.first_day, period.last_day),
     )
-    campaigns: dict[str, tuple[str, list[str], Decimal]] = {}
-    for activity_id, name, partner, cost in rows:
-        _, partners, total = campaigns.get(activity_id, (name, [], Decimal("0.00")))
-        partners.append(partner)
-        campaigns[activity_id] = (name, partners, total + Decimal(cost))
     return tuple(
         CampaignResult(
             activity_id=activity_id,
             activity_name=name,
-            partner_count=len(partners),
-            cost=cost,
-            sales_increase=sum(
-                (_sales(current, p) - _sales(previous, p) for p in partners),
-                Decimal("0.00"),
-            ),
+            partner_count=int(partners),
+            cost=Decimal(spend),
+            sales_increase=Decimal(incremental),
+            roi=None if roi is None else Decimal(roi),
         )
-        for activity_id, (name, partners, cost) in campaigns.items()
+        for activity_id, name, partners, spend, incremental, roi in rows
     )
 
 
-def _sales(published: Published, partner: str) -> Decimal:
-    if partner not in published:
-        return Decimal("0.00")
-    return Decimal(published[partner][1]["document"]["net_sales"])
+def _churn(warehouse: Warehouse, period: Quarter) -> tuple[str, tuple[ChurnRisk, ...]]:
+    """Partners at the ops alert level or above, highest risk first, with reasons."""
+    ((level,),) = warehouse.query("select alert_level from config.warning_settings")
+    levels = RISK_LEVELS[RISK_LEVELS.index(level) :]
+    placeholders = ", ".join("?" for _ in levels)
+    risks = warehouse.query(
+        "select risk.partner_id, partner.partner_name, risk.risk_level "
+        "from marts.fct_churn_risk as risk "
+        "join marts.dim_partners as partner on partner.partner_id = risk.partner_id "
+        "where risk.grain = 'quarter' and risk.period = ? "
+        f"and risk.risk_level in ({placeholders}) order by risk.partner_id",
+        (period.label, *levels),
+    )
+    reasons: dict[str, list[str]] = {}
+    for partner_id, reason, observed, reference, threshold in warehouse.query(
+        "select partner_id, reason, observed_value, reference_value, "
+        "threshold_value from marts.fct_churn_warning_reasons "
+        "where grain = 'quarter' and period = ? order by partner_id, reason_order",
+        (period.label,),
+    ):
+        reasons.setdefault(partner_id, []).append(
+            WarningReason(reason, observed, reference, threshold, is_new=False).text()
+        )
+    found = [
+        ChurnRisk(partner_id, name, risk, tuple(reasons.get(partner_id, ())))
+        for partner_id, name, risk in risks
+    ]
+    found.sort(key=lambda c: (-RISK_LEVELS.index(c.risk_level), c.partner_id))
+    return level, tuple(found)
 
 
 def _snapshot(current: Published) -> str:

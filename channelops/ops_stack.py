@@ -151,9 +151,11 @@ def stack_environment(settings: Settings, plan: StackPlan) -> dict[str, str]:
         CHANNELOPS_HOME=str(settings.home.resolve()),
         CHANNELOPS_DOCS_URL=plan.docs_url,
         # prefect.yaml reads these when deploying: the checkout the worker
-        # runs from, and the day of the month the settlement runs.
+        # runs from, the day of the month the settlement runs and the day
+        # after it, when the meeting pack is built from its statements.
         PWD=str(PROJECT_DIR),
         CHANNELOPS_SETTLEMENT_DAY=str(settlement_day(settings)),
+        CHANNELOPS_MEETING_PACK_DAY=str(settlement_day(settings) + 1),
     )
     return env
 

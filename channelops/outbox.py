@@ -40,6 +40,7 @@ from channelops.scorecard_mail import scorecard_documents, scorecard_from_docume
 from channelops.settings import Settings
 from channelops.warehouse import Warehouse
 from notifications.documents import (
+    Attachment,
     Language,
     LineChange,
     OutgoingMessage,
@@ -314,8 +315,8 @@ def send_pending(
     renderer = _RENDERERS[kind]
     chosen = sorted(partners) if partners is not None else []
     rows = warehouse.query_dicts(
-        "select message_key, document_path, recipients, message_id, version "
-        "from ops.outbox where kind = ? and status in (?, ?) "
+        "select message_key, period, document_path, recipients, message_id, "
+        "version from ops.outbox where kind = ? and status in (?, ?) "
         + ("and period = ? " if period else "")
         + (
             f"and partner_id in ({', '.join('?' for _ in chosen)}) "
@@ -552,7 +553,10 @@ def render_statement_row(row: dict[str, Any]) -> OutgoingMessage:
 
 
 def queue_scorecards(
-    settings: Settings, warehouse: Warehouse, period: str
+    settings: Settings,
+    warehouse: Warehouse,
+    period: str,
+    partners: frozenset[str] | None = None,
 ) -> QueueReport:
     """Record one pending scorecard message per partner for ``period``.
 
@@ -574,7 +578,9 @@ def queue_scorecards(
     with warehouse.transaction():
         for document in scorecard_documents(warehouse, period):
             partner_id = document["partner"]["partner_id"]
-            if partner_id in already:
+            if partner_id in already or (
+                partners is not None and partner_id not in partners
+            ):
                 continue
             data = canonical_json(document)
             digest = hashlib.sha256(data).hexdigest()
@@ -607,6 +613,34 @@ def queue_scorecards(
         len(without_contact),
     )
     return QueueReport(queued, tuple(without_contact))
+
+
+@dataclass(frozen=True)
+class ScorecardMailReport:
+    """One delivery of a period's scorecards: what was queued, then sent."""
+
+    period: str
+    queued: QueueReport
+    send: SendReport
+
+
+def mail_scorecards(
+    settings: Settings,
+    warehouse: Warehouse,
+    period: str,
+    partners: frozenset[str] | None = None,
+) -> ScorecardMailReport:
+    """Queue each partner's scorecard for ``period`` once, then send the outbox's.
+
+    ``channelops send-scorecards`` and the monthly_scorecards flow both call
+    this: a partner already mailed for the period is neither queued nor sent
+    again, and a message that failed before is retried.
+    """
+    queued = queue_scorecards(settings, warehouse, period, partners)
+    report = send_pending(
+        settings, warehouse, period=period, partners=partners, kind="scorecard"
+    )
+    return ScorecardMailReport(period, queued, report)
 
 
 def _write_document(path: Path, data: bytes) -> None:
@@ -647,9 +681,100 @@ def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def queue_meeting_pack(
+    settings: Settings,
+    warehouse: Warehouse,
+    period: str,
+    snapshot: str,
+    html_path: Path,
+    language: Language,
+) -> QueueReport:
+    """Record the pack for the channel managers once per quarter and snapshot.
+
+    The snapshot hashes the published statement versions the pack was built
+    from: the same statements never mail the pack twice; a corrected
+    statement makes a new snapshot and a new pack version, mailed once.
+    """
+    warehouse.execute(OUTBOX_DDL)
+    key = f"meeting_pack:{period}:{snapshot}:{language}"
+    earlier = warehouse.query(
+        "select message_key from ops.outbox where kind = 'meeting_pack' "
+        "and period = ? order by version",
+        (period,),
+    )
+    if any(row[0] == key for row in earlier):
+        logger.info("The %s meeting pack %s was queued before", period, snapshot)
+        return QueueReport(0, ())
+    recipient = Recipient(settings.ops_email, None, language)
+    with warehouse.transaction():
+        warehouse.execute(
+            "insert into ops.outbox values "
+            "(?, 'meeting_pack', null, ?, ?, ?, ?, ?, ?, 'pending', 0, null, ?, null)",
+            (
+                key,
+                period,
+                len(earlier) + 1,
+                snapshot,
+                str(html_path),
+                json.dumps([recipient.__dict__], ensure_ascii=False),
+                message_id_for(key, _mail_domain(settings)),
+                _now(),
+            ),
+        )
+    logger.info(
+        "Queued the %s meeting pack v%d (snapshot %s) for %s",
+        period,
+        len(earlier) + 1,
+        snapshot,
+        settings.ops_email,
+    )
+    return QueueReport(1, ())
+
+
+MEETING_PACK_TEXT: dict[Language, tuple[str, str]] = {
+    "zh-CN": (
+        "【渠道会议资料】{period} 第 {version} 版",
+        "{period} 渠道季度会议资料（第 {version} 版）见附件：网页版、Excel 和 PDF。"
+        "内部资料，请勿转发给合作伙伴。",
+    ),
+    "en": (
+        "[channelops] Channel meeting pack {period} v{version}",
+        "The {period} channel meeting pack (version {version}) is attached as "
+        "HTML, Excel and PDF. Internal: do not forward to partners.",
+    ),
+}
+_ATTACHMENT_TYPES = {
+    ".html": "text/html",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pdf": "application/pdf",
+}
+
+
+def _render_meeting_pack(row: dict[str, Any]) -> OutgoingMessage:
+    html_path = Path(row["document_path"])
+    recipients = _recipients(row)
+    subject, text = MEETING_PACK_TEXT[recipients[0].language]
+    values = {"period": row["period"], "version": row["version"]}
+    return OutgoingMessage(
+        key=row["message_key"],
+        message_id=row["message_id"],
+        to=recipients,
+        subject=subject.format(**values),
+        html=html_path.read_text(encoding="utf-8"),
+        text=text.format(**values),
+        attachments=tuple(
+            Attachment(path.name, path.read_bytes(), mime)
+            for suffix, mime in _ATTACHMENT_TYPES.items()
+            if suffix != ".html"
+            for path in (html_path.with_suffix(suffix),)
+        ),
+    )
+
+
 _RENDERERS: dict[str, Callable[[dict[str, Any]], OutgoingMessage]] = {
     "statement": render_statement_row,
     "scorecard": _render_scorecard,
+    "meeting_pack": _render_meeting_pack,
 }
 
 

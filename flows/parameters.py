@@ -18,10 +18,12 @@ from typing import Annotated
 from pydantic import Field
 
 from channelops.errors import ChannelopsError
-from channelops.periods import Quarter, last_closed_quarter
+from channelops.periods import Month, Quarter, last_closed_quarter
 
 # Quarters like 2025Q3; the years a channel business can have data for.
 QUARTER_PATTERN = r"^[12][0-9]{3}Q[1-4]$"
+# Scorecard months like 2026-11.
+MONTH_PATTERN = r"^[12][0-9]{3}-(0[1-9]|1[0-2])$"
 # ISO dates. The server does not check JSON's "date" format, so a pattern
 # refuses month 13 or day 32 there; Python refuses 2025-02-30 at run start.
 DATE_PATTERN = r"^[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
@@ -43,6 +45,7 @@ MAX_VERSION = 9999
 MAX_BACKFILL_QUARTERS = 40
 
 Period = Annotated[str, Field(pattern=QUARTER_PATTERN, examples=["2026Q3"])]
+ScorecardMonth = Annotated[str, Field(pattern=MONTH_PATTERN, examples=["2026-11"])]
 AsOfDate = Annotated[
     date, Field(json_schema_extra={"pattern": DATE_PATTERN}, examples=["2026-10-10"])
 ]
@@ -89,6 +92,18 @@ def require_closed(quarter: Quarter, today: date) -> None:
             f"and today is {today.isoformat()} (Beijing time); settle it after "
             "the quarter ends, or choose an earlier quarter"
         )
+
+
+def scorecard_month(period: str | None, today: date) -> Month:
+    """The month a scorecard run mails: ``period``, else the last closed month."""
+    month = Month.parse(period) if period else Month.containing(today).previous()
+    if month.last_day >= today:
+        raise InvalidParameters(
+            f"{month} has not closed yet: it ends {month.last_day.isoformat()} "
+            f"and today is {today.isoformat()} (Beijing time); mail its "
+            "scorecards after the month ends, or choose an earlier month"
+        )
+    return month
 
 
 def backfill_quarters(

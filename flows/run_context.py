@@ -48,6 +48,13 @@ SETTLEMENT_STAGES: Stages = (
     ("publish", "publish statements"),
     ("send", "queue and send statement e-mails"),
 )
+MONTHLY_SCORECARD_STAGES: Stages = (
+    ("pull", "pull files"),
+    ("transform", "build models"),
+    ("gate", "check data quality"),
+    ("scorecard_mail", "queue and send scorecard e-mails"),
+)
+MEETING_PACK_STAGES: Stages = (("meeting_pack", "build and mail the meeting pack"),)
 # What a run that never got the warehouse lock was doing.
 WAITING_STAGE = "wait for the warehouse"
 RESEND_STAGES: Stages = (

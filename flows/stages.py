@@ -22,9 +22,12 @@ from prefect.runtime import flow_run
 from channelops.alerts import send_ops_alert
 from channelops.early_warning import WarningReport, new_warnings, record_alerted
 from channelops.errors import DeliveryIncomplete, GateBlocked
+from channelops.meeting_pack import PackMailReport, mail_meeting_pack
 from channelops.outbox import (
     ResendReport,
+    ScorecardMailReport,
     SendReport,
+    mail_scorecards,
     queue_statements,
     send_pending,
 )
@@ -44,6 +47,7 @@ from flows.retries import (
     TRANSIENT_RETRY_DELAY_SECONDS,
     only_transient,
 )
+from notifications.documents import Language
 
 
 @dataclass
@@ -69,6 +73,8 @@ class RunSummary:
     partners: frozenset[str] | None = None
     lineage_docs: Path | None = None
     resend: ResendReport | None = None
+    scorecard_mail: ScorecardMailReport | None = None
+    meeting_pack: PackMailReport | None = None
     notes: list[str] = field(default_factory=list)
 
     def lines(self, settings: Settings) -> list[str]:
@@ -126,6 +132,27 @@ class RunSummary:
             out.append(
                 f"Resend {self.resend.message_key}: "
                 + ("queued" if self.resend.queued else "already requested before")
+            )
+        if self.scorecard_mail is not None:
+            mailed = self.scorecard_mail
+            out.append(
+                f"Scorecard e-mails for {mailed.period}: {mailed.queued.queued} "
+                f"queued, {mailed.send.sent} sent, {mailed.send.failed} failed, "
+                f"{len(mailed.send.unconfirmed)} unconfirmed, "
+                f"{len(mailed.send.refused)} recipient(s) refused"
+            )
+            out.extend(mailed.send.ops_lines())
+            if mailed.queued.without_contact:
+                out.append(
+                    "No contact e-mail: " + ", ".join(mailed.queued.without_contact)
+                )
+        if self.meeting_pack is not None:
+            pack = self.meeting_pack
+            out.append(
+                f"Meeting pack {pack.pack.period} (snapshot {pack.pack.snapshot}, "
+                f"{pack.pack.partner_count} partners): {pack.queued.queued} "
+                f"queued, {pack.send.sent} sent to {settings.ops_email}, "
+                f"{pack.send.failed} failed"
             )
         if self.without_contact:
             out.append(f"No contact e-mail: {', '.join(self.without_contact)}")
@@ -365,6 +392,70 @@ def send(period: Quarter, partners: frozenset[str] | None = None) -> SendReport:
             + "; the outbox keeps them and the retry sends only those"
         )
     return report
+
+
+@task(
+    name="queue and send scorecard e-mails",
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=TRANSIENT_RETRY_DELAY_SECONDS,
+    retry_condition_fn=only_transient,
+)
+def send_scorecards(
+    period: str, partners: frozenset[str] | None = None
+) -> ScorecardMailReport:
+    """Mail each partner its scorecard for the period once; retry only failures."""
+    settings = load_settings()
+    with Warehouse(settings) as warehouse:
+        mailed = mail_scorecards(settings, warehouse, period, partners)
+    report = mailed.send
+    to_check = report.ops_lines()
+    if to_check:
+        send_ops_alert(
+            settings,
+            f"【邮件待核对】{period} 评分卡 / scorecard e-mails to check",
+            [
+                f"{len(report.unconfirmed)} unconfirmed, {len(report.refused)} "
+                "recipient(s) refused",
+                *to_check,
+            ],
+            key=f"delivery:scorecard:{period}:{flow_run.get_id() or 'no-run'}",
+        )
+    if report.failed:
+        raise DeliveryIncomplete(
+            f"{report.failed} scorecard e-mail(s) for {period} failed: "
+            + "; ".join(report.problems[:5])
+            + "; the outbox keeps them and the retry sends only those"
+        )
+    return mailed
+
+
+@task(
+    name="build and mail the meeting pack",
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=TRANSIENT_RETRY_DELAY_SECONDS,
+    retry_condition_fn=only_transient,
+)
+def send_meeting_pack(period: Quarter, language: Language) -> PackMailReport:
+    """Build the pack from the published statements; mail it once per snapshot."""
+    settings = load_settings()
+    with Warehouse(settings) as warehouse:
+        mailed = mail_meeting_pack(settings, warehouse, period, language)
+    get_run_logger().info(
+        "Meeting pack %s (snapshot %s, %d partner(s)): %d queued, %d sent to %s",
+        period.label,
+        mailed.pack.snapshot,
+        mailed.pack.partner_count,
+        mailed.queued.queued,
+        mailed.send.sent,
+        settings.ops_email,
+    )
+    if mailed.send.failed:
+        raise DeliveryIncomplete(
+            f"the {period.label} meeting pack e-mail failed: "
+            + "; ".join(mailed.send.problems[:5])
+            + "; the outbox keeps it and the retry sends it"
+        )
+    return mailed
 
 
 @task(name="alert ops")

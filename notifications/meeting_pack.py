@@ -1,7 +1,7 @@
 """The quarterly channel-meeting pack for channel managers: HTML, XLSX and PDF.
 
 One ``MeetingPack`` (KPIs, ranking, tier moves, rebate totals per program,
-campaign ROI, the sales-decline list) renders into three files that show the
+campaign ROI, the churn-risk list) renders into three files that show the
 same strings: an HTML report (Jinja2, autoescaped), a workbook (xlsxwriter,
 byte-stable; amounts as exact numbers) and a PDF (typst, Chinese font
 embedded). Unlike partner mail it shows every partner: it is for internal
@@ -57,20 +57,25 @@ class ProgramTotal:
 
 @dataclass(frozen=True)
 class CampaignResult:
-    """A campaign's cost against its participants' sales growth."""
+    """A campaign's spend, incremental sales and return on spend (the ROI mart)."""
 
     activity_id: str
     activity_name: str
     partner_count: int
     cost: Decimal
     sales_increase: Decimal
+    # Incremental sales / spend; None without a spend.
+    roi: Decimal | None
 
-    @property
-    def roi(self) -> Decimal | None:
-        """Participants' sales increase per unit of cost; None without a cost."""
-        if not self.cost:
-            return None
-        return self.sales_increase / self.cost
+
+@dataclass(frozen=True)
+class ChurnRisk:
+    """A partner at churn risk with the reasons (the churn-risk marts)."""
+
+    partner_id: str
+    partner_name: str
+    risk_level: str
+    reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -80,9 +85,9 @@ class MeetingPack:
     partners: tuple[PartnerResult, ...]
     programs: tuple[ProgramTotal, ...]
     campaigns: tuple[CampaignResult, ...]
-    # A drop of net sales at or beyond this fraction puts a partner on the
-    # decline list.
-    decline_threshold: Decimal
+    # Partners at this risk level or above, highest risk first.
+    churn: tuple[ChurnRisk, ...]
+    churn_level: str
     snapshot: str
 
     @property
@@ -97,15 +102,6 @@ class MeetingPack:
             for p in self.partners
             if p.previous_tier is not None and p.tier != p.previous_tier
         )
-
-    @property
-    def declining(self) -> tuple[PartnerResult, ...]:
-        found = [
-            p
-            for p in self.partners
-            if p.sales_change is not None and p.sales_change <= -self.decline_threshold
-        ]
-        return tuple(sorted(found, key=lambda p: (p.sales_change, p.partner_id)))
 
     @property
     def net_sales(self) -> Decimal:
@@ -139,13 +135,13 @@ _TEXT: dict[Language, dict[str, Any]] = {
             "活动",
             "参与伙伴数",
             "费用",
-            "参与伙伴销售增量",
+            "增量销售额",
             "投入产出比",
         ),
-        "declining": "销售下滑名单（环比下降 {threshold} 及以上）",
-        "declining_cols": ("合作伙伴", "上季度净销售额", "本季度净销售额", "环比"),
+        "churn": "流失风险名单（{level} 及以上）",
+        "churn_cols": ("合作伙伴", "风险等级", "原因"),
         "none": "无",
-        "roi_note": "投入产出比 = 参与伙伴本季度净销售额较上季度的增量 ÷ 活动费用。",
+        "roi_note": "投入产出比 = 活动期间高于基线的增量销售额 ÷ 活动费用。",
         "snapshot": "数据来源：已发布结算单快照 {snapshot}（每个合作伙伴取最新版本）。",
         "internal": "内部资料，请勿转发给合作伙伴。",
     },
@@ -160,11 +156,17 @@ _TEXT: dict[Language, dict[str, Any]] = {
         "programs": "Rebates by program",
         "programs_cols": ("Program", "Partners", "Rebate"),
         "campaigns": "Campaign ROI",
-        "campaigns_cols": ("Campaign", "Partners", "Cost", "Sales increase", "ROI"),
-        "declining": "Sales decline list (down {threshold} or more on last quarter)",
-        "declining_cols": ("Partner", "Last quarter", "This quarter", "Change"),
+        "campaigns_cols": (
+            "Campaign",
+            "Partners",
+            "Cost",
+            "Incremental sales",
+            "ROI",
+        ),
+        "churn": "Churn-risk list ({level} and above)",
+        "churn_cols": ("Partner", "Risk", "Reasons"),
         "none": "none",
-        "roi_note": "ROI = participants' net sales increase on the previous quarter "
+        "roi_note": "ROI = sales in the campaign window above the baseline "
         "÷ campaign cost.",
         "snapshot": "Source: published statement snapshot {snapshot} (latest "
         "version per partner).",
@@ -227,11 +229,6 @@ def _sections(pack: MeetingPack, language: Language) -> list[_Sheet]:
     def score(value: Decimal | None) -> str:
         return "—" if value is None else f"{value:f}"
 
-    def change(value: Decimal | None) -> str:
-        return (
-            "—" if value is None else format_percent(value.quantize(Decimal("0.001")))
-        )
-
     ranking = [
         (str(p.rank), name(p), p.region or "—", score(p.score), p.tier or "—",
          format_money(p.net_sales, money))
@@ -249,11 +246,10 @@ def _sections(pack: MeetingPack, language: Language) -> list[_Sheet]:
          "—" if c.roi is None else f"{c.roi.quantize(Decimal('0.01')):f}")
         for c in pack.campaigns
     ]  # fmt: skip
-    declining = [
-        (name(p), format_money(p.previous_net_sales or Decimal("0.00"), money),
-         format_money(p.net_sales, money), change(p.sales_change))
-        for p in pack.declining
-    ]  # fmt: skip
+    churn = [
+        (f"{c.partner_name}（{c.partner_id}）", c.risk_level, "；".join(c.reasons))
+        for c in pack.churn
+    ]
     raw: dict[str, _Rows] = {
         "ranking": [
             (p.rank, name(p), p.region, p.score, p.tier, p.net_sales)
@@ -274,28 +270,19 @@ def _sections(pack: MeetingPack, language: Language) -> list[_Sheet]:
             )
             for c in pack.campaigns
         ],
-        "declining": [
-            (
-                name(p),
-                p.previous_net_sales,
-                p.net_sales,
-                None if p.sales_change is None else p.sales_change.quantize(RATIO),
-            )
-            for p in pack.declining
-        ],
+        "churn": churn,
     }
-    threshold = format_percent(pack.decline_threshold)
     # Per section: right-aligned columns, and the columns holding money.
     layout: tuple[tuple[str, _Rows, tuple[bool, ...], set[int]], ...] = (
         ("ranking", ranking, (False, False, False, True, False, True), {5}),
         ("moves", moves, (False, False, False), set()),
         ("programs", programs, (False, True, True), {2}),
         ("campaigns", campaigns, (False, True, True, True, True), {2, 3}),
-        ("declining", declining, (False, True, True, True), {1, 2}),
+        ("churn", churn, (False, False, False), set()),
     )
     sections: list[_Sheet] = []
     for key, rows, numeric, money_columns in layout:
-        title = text[key].format(threshold=threshold)
+        title = text[key].format(level=pack.churn_level)
         columns = text[f"{key}_cols"]
         shown = rows or [(text["none"], *("",) * (len(columns) - 1))]
         section = Section(

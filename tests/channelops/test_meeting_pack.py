@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import json
 from collections.abc import Iterator
 from decimal import Decimal
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pypdf
 import pytest
 
-from channelops.meeting_pack import build_meeting_pack, write_meeting_pack
+from channelops.meeting_pack import (
+    build_meeting_pack,
+    mail_meeting_pack,
+    write_meeting_pack,
+)
 from channelops.periods import Quarter
 from channelops.settings import Settings, load_settings
 from channelops.warehouse import Warehouse
+from notifications.sink import MailSink
 
 Q3 = Quarter.parse("2026Q3")
 # partner: (name, Q2 net sales, Q2 tier, Q3 net sales, Q3 tier, score, rank)
@@ -106,23 +115,60 @@ def settings() -> Settings:
 
 @pytest.fixture
 def warehouse(settings: Settings) -> Iterator[Warehouse]:
+    """The marts the pack reads besides the statements, as dbt names them."""
     with Warehouse(settings) as warehouse:
-        warehouse.execute("create schema staging")
+        for schema in ("marts", "config"):
+            warehouse.execute(f"create schema {schema}")
+        warehouse.execute("create table config.warning_settings (alert_level varchar)")
+        warehouse.execute("insert into config.warning_settings values ('medium')")
         warehouse.execute(
-            "create table staging.stg_channel__activities (activity_id varchar, "
-            "partner_id varchar, activity_name varchar, cost_amount decimal(18,2), "
-            "start_date date)"
+            "create table marts.dim_partners (partner_id varchar, partner_name varchar)"
+        )
+        for partner, (name, *_) in PARTNERS.items():
+            warehouse.execute(
+                "insert into marts.dim_partners values (?, ?)", (partner, name)
+            )
+        warehouse.execute(
+            "create table marts.fct_churn_risk (partner_id varchar, grain varchar, "
+            "period varchar, risk_level varchar)"
+        )
+        # P0003 is high risk, P0002 medium, P0001 low (below the alert level);
+        # P0002 was high the quarter before and monthly, which must not count.
+        warehouse.execute(
+            "insert into marts.fct_churn_risk values "
+            "('P0001', 'quarter', '2026Q3', 'low'), "
+            "('P0002', 'quarter', '2026Q3', 'medium'), "
+            "('P0003', 'quarter', '2026Q3', 'high'), "
+            "('P0001', 'quarter', '2026Q2', 'high'), "
+            "('P0001', 'month', '2026-09', 'high')"
         )
         warehouse.execute(
-            "insert into staging.stg_channel__activities values "
-            "('C1', 'P0001', '秋季联合推广', 10000.00, '2026-08-01'), "
-            "('C1', 'P0003', '秋季联合推广', 5000.00, '2026-08-01'), "
-            "('C0', 'P0002', '上季度活动', 900.00, '2026-05-01')"
+            "create table marts.fct_churn_warning_reasons (partner_id varchar, "
+            "grain varchar, period varchar, reason varchar, reason_order integer, "
+            "observed_value decimal(18,4), reference_value decimal(18,4), "
+            "threshold_value decimal(18,4))"
+        )
+        warehouse.execute(
+            "insert into marts.fct_churn_warning_reasons values "
+            "('P0003', 'quarter', '2026Q3', 'order_gap', 1, 60, 12, 36), "
+            "('P0003', 'quarter', '2026Q3', 'sla_breaches', 5, 2, 3, 1), "
+            "('P0002', 'quarter', '2026Q3', 'run_rate_down', 2, -0.40, 0, -0.30)"
+        )
+        warehouse.execute(
+            "create table marts.fct_campaign_roi (activity_id varchar, "
+            "activity_name varchar, start_date date, partner_count integer, "
+            "spend_amount decimal(18,2), incremental_sales decimal(18,2), "
+            "return_on_spend decimal(18,4))"
+        )
+        warehouse.execute(
+            "insert into marts.fct_campaign_roi values "
+            "('C1', '秋季联合推广', '2026-08-01', 2, 15000.00, 52000.00, 3.4667), "
+            "('C0', '上季度活动', '2026-05-01', 1, 900.00, 100.00, 0.1111)"
         )
         yield warehouse
 
 
-def test_pack_ranks_moves_totals_and_lists_decliners_from_the_snapshot(
+def test_pack_ranks_moves_totals_and_lists_churn_risks_from_the_marts(
     settings: Settings, warehouse: Warehouse
 ) -> None:
     pack = build_meeting_pack(settings, warehouse, Q3, "zh-CN")
@@ -132,16 +178,27 @@ def test_pack_ranks_moves_totals_and_lists_decliners_from_the_snapshot(
         "P0001": ("成长", "核心"),
         "P0002": ("核心", "成长"),
     }
-    assert [p.partner_id for p in pack.declining] == ["P0002"]
+    assert [(c.partner_id, c.risk_level) for c in pack.churn] == [
+        ("P0003", "high"),
+        ("P0002", "medium"),
+    ]
+    assert pack.churn[0].reasons[0].startswith("距上次下单 60 天")
+    assert len(pack.churn[0].reasons) == 2
+    assert pack.churn[1].reasons == (
+        "日均销售同比 -40% / daily run-rate -40% year on year",
+    )
     (program,) = pack.programs
     assert (program.partner_count, program.amount) == (3, Decimal("7420.00"))
     assert pack.rebate == Decimal("7420.00")
     assert {p.partner_id: p.version for p in pack.partners}["P0003"] == 2
+    # Only the quarter's campaign, with the mart's figures as they are.
     (campaign,) = pack.campaigns
-    # (150000 - 100000) + (52000 - 50000) over a cost of 15000.
-    assert campaign.sales_increase == Decimal("52000.00")
-    assert campaign.roi is not None
-    assert campaign.roi.quantize(Decimal("0.01")) == Decimal("3.47")
+    assert (campaign.activity_id, campaign.partner_count) == ("C1", 2)
+    assert (campaign.cost, campaign.sales_increase, campaign.roi) == (
+        Decimal("15000.00"),
+        Decimal("52000.00"),
+        Decimal("3.4667"),
+    )
 
 
 def test_pack_files_agree_and_are_byte_identical_on_rebuild(
@@ -159,8 +216,14 @@ def test_pack_files_agree_and_are_byte_identical_on_rebuild(
     assert "苏州瑞丰贸易有限公司" in text and "¥7,420.00" in text
     workbook = openpyxl.load_workbook(io.BytesIO(xlsx), read_only=True)
     programs = list(workbook.worksheets[2].iter_rows(values_only=True))
+    churn = list(workbook.worksheets[4].iter_rows(values_only=True))
     workbook.close()
     assert programs[2] == ("季度返利（RB-Q）", 3, 7420)
+    assert churn[0][0] == "流失风险名单（medium 及以上）"
+    assert [row[:2] for row in churn[2:]] == [
+        ("合肥佳美贸易有限公司（P0003）", "high"),
+        ("苏州瑞丰贸易有限公司（P0002）", "medium"),
+    ]
 
 
 def test_pack_without_published_statements_says_what_to_do(
@@ -168,3 +231,40 @@ def test_pack_without_published_statements_says_what_to_do(
 ) -> None:
     with pytest.raises(Exception, match="settle the quarter first"):
         build_meeting_pack(settings, warehouse, Quarter.parse("2025Q1"), "en")
+
+
+def test_pack_is_mailed_to_ops_once_per_snapshot_with_its_files(
+    settings: Settings,
+    warehouse: Warehouse,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    warehouse.execute("create schema ops")
+    with MailSink(tmp_path / "received") as sink:
+        monkeypatch.setenv("CHANNELOPS_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("CHANNELOPS_SMTP_PORT", str(sink.port))
+        settings = load_settings()
+        first = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+        again = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+        # A corrected statement is a new snapshot: the pack goes out once more.
+        publish(
+            settings,
+            document("P0002", "2026Q3", "121000.00", "成长", score="60.00", rank=2),
+            version=2,
+        )
+        corrected = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+        messages = [
+            email.message_from_bytes(m.path.read_bytes(), policy=email.policy.default)
+            for m in sink.messages
+        ]
+
+    assert (first.send.sent, again.queued.queued, again.send.sent) == (1, 0, 0)
+    assert corrected.send.sent == 1 and corrected.pack.snapshot != first.pack.snapshot
+    assert [m["To"] for m in messages] == [settings.ops_email] * 2
+    assert [str(m["Subject"]) for m in messages] == [
+        "【渠道会议资料】2026Q3 第 1 版",
+        "【渠道会议资料】2026Q3 第 2 版",
+    ]
+    assert isinstance(messages[0], EmailMessage)
+    names = [part.get_filename() for part in messages[0].iter_attachments()]
+    assert names == [first.pack.files[1].name, first.pack.files[2].name]

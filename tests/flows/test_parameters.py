@@ -13,14 +13,28 @@ import pytest
 from prefect.utilities.callables import parameter_schema
 from prefect.utilities.schema_tools.validation import ValidationError, validate
 
-from channelops.periods import Quarter
+from channelops.periods import Month, Quarter
 from flows.backfill import backfill
+from flows.meeting_pack import meeting_pack
+from flows.monthly_scorecards import monthly_scorecards
 from flows.nightly import nightly
-from flows.parameters import InvalidParameters, backfill_quarters, settlement_quarter
+from flows.parameters import (
+    InvalidParameters,
+    backfill_quarters,
+    scorecard_month,
+    settlement_quarter,
+)
 from flows.quarterly_settlement import quarterly_settlement
 from flows.resend_statement import resend_statement
 
-FLOWS = (nightly, quarterly_settlement, resend_statement, backfill)
+FLOWS = (
+    nightly,
+    quarterly_settlement,
+    resend_statement,
+    backfill,
+    monthly_scorecards,
+    meeting_pack,
+)
 
 
 def settlement_schema() -> dict[str, Any]:
@@ -101,6 +115,57 @@ def test_resend_form_should_require_every_field() -> None:
     assert "'request' is a required property" in refusal(
         {"period": "2026Q3", "partner_id": "P0007", "version": 1}, schema
     )
+
+
+@pytest.mark.parametrize(
+    ("parameters", "field"),
+    [
+        ({"period": "2026-13"}, "period"),
+        ({"period": "2026-00"}, "period"),
+        ({"period": "2026-1"}, "period"),
+        ({"period": "2026Q3"}, "period"),
+        ({"partners": []}, "partners"),
+        ({"dry_run": "no"}, "dry_run"),
+    ],
+)
+def test_monthly_form_should_refuse_a_bad_month_naming_its_field(
+    parameters: dict[str, Any], field: str
+) -> None:
+    schema = parameter_schema(monthly_scorecards).model_dump_for_openapi()
+    validate({"period": "2026-11", "partners": ["P0007"]}, schema, raise_on_error=True)
+
+    assert f"field {field!r}" in refusal(parameters, schema)
+
+
+def test_meeting_pack_form_should_refuse_a_month_or_an_unknown_language() -> None:
+    schema = parameter_schema(meeting_pack).model_dump_for_openapi()
+    validate({"period": "2026Q3", "language": "en"}, schema, raise_on_error=True)
+
+    assert "field 'period'" in refusal({"period": "2026-09"}, schema)
+    assert "field 'language'" in refusal({"language": "fr"}, schema)
+
+
+def test_scorecard_month_should_default_to_the_last_closed_month() -> None:
+    assert scorecard_month(None, date(2026, 12, 3)) == Month(2026, 11)
+    assert scorecard_month(None, date(2027, 1, 1)) == Month(2026, 12)
+    assert scorecard_month("2026-02", date(2026, 12, 3)) == Month(2026, 2)
+
+
+def test_scorecard_month_should_refuse_a_month_that_has_not_ended() -> None:
+    with pytest.raises(InvalidParameters, match="2026-12 has not closed yet"):
+        scorecard_month("2026-12", date(2026, 12, 31))
+    with pytest.raises(InvalidParameters, match="2027-01 has not closed yet"):
+        scorecard_month("2027-01", date(2026, 12, 4))
+
+    assert scorecard_month("2026-11", date(2026, 12, 1)) == Month(2026, 11)
+
+
+def test_a_month_should_know_its_quarter_and_last_day() -> None:
+    assert Month(2026, 2).last_day == date(2026, 2, 28)
+    assert Month(2026, 12).quarter == Quarter(2026, 4)
+    assert Month.parse("2026-09").label == "2026-09"
+    with pytest.raises(ValueError, match="write it like '2026-11'"):
+        Month.parse("2026-9")
 
 
 @pytest.mark.parametrize("flow", FLOWS, ids=lambda f: f.name)

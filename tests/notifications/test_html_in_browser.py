@@ -23,6 +23,7 @@ from PIL import Image
 from notifications.documents import OutgoingMessage, Recipient
 from notifications.meeting_pack import (
     CampaignResult,
+    ChurnRisk,
     MeetingPack,
     PartnerResult,
     ProgramTotal,
@@ -136,10 +137,23 @@ def meeting_pack_html() -> str:
         programs=(ProgramTotal("RB-Q", "季度返利", 1, Decimal("4500.00")),),
         campaigns=(
             CampaignResult(
-                "C1", "秋季联合推广", 1, Decimal("1000.00"), Decimal("50000.00")
+                "C1",
+                "秋季联合推广",
+                1,
+                Decimal("1000.00"),
+                Decimal("50000.00"),
+                Decimal("50.0000"),
             ),
         ),
-        decline_threshold=Decimal("0.3"),
+        churn=(
+            ChurnRisk(
+                "P0001",
+                "杭州恒达商贸有限公司",
+                "high",
+                ("距上次下单 60 天，通常间隔 12.0 天 / 60 days since the last order",),
+            ),
+        ),
+        churn_level="medium",
         snapshot="0123456789ab",
     )
     return render_meeting_pack(pack, "zh-CN").html

@@ -59,6 +59,7 @@ def test_the_environment_should_point_everything_at_this_stack(
     assert env["CHANNELOPS_HOME"] == str(isolated_settings.resolve())
     assert env["PWD"] == str(PROJECT_DIR)
     assert env["CHANNELOPS_SETTLEMENT_DAY"] == "15"
+    assert env["CHANNELOPS_MEETING_PACK_DAY"] == "16"
     assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
 
 

@@ -17,7 +17,7 @@ from prefect.utilities.callables import parameter_schema
 from channelops.ops_stack import WORK_POOL
 from tests.conftest import REPO
 
-SCHEDULED = {"nightly", "quarterly-settlement"}
+SCHEDULED = {"nightly", "quarterly-settlement", "monthly-scorecards", "meeting-pack"}
 
 
 def prefect_yaml() -> dict[str, Any]:
@@ -38,6 +38,8 @@ def test_prefect_yaml_should_be_a_valid_project_file() -> None:
         "quarterly-settlement",
         "resend-statement",
         "backfill",
+        "monthly-scorecards",
+        "meeting-pack",
     }
 
 
@@ -82,6 +84,15 @@ def test_the_settlement_day_should_come_from_the_grace_period_when_deploying() -
     assert settlement["schedules"][0]["cron"] == (
         "0 9 {{ $CHANNELOPS_SETTLEMENT_DAY }} 1,4,7,10 *"
     )
+
+
+def test_scorecards_should_go_out_on_the_3rd_and_the_pack_after_settlement() -> None:
+    crons = {
+        d["name"]: d["schedules"][0]["cron"] for d in deployments() if "schedules" in d
+    }
+
+    assert crons["monthly-scorecards"] == "0 8 3 * *"
+    assert crons["meeting-pack"] == "0 10 {{ $CHANNELOPS_MEETING_PACK_DAY }} 1,4,7,10 *"
 
 
 def test_the_worker_should_send_channelops_logs_to_the_run() -> None:
