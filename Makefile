@@ -31,11 +31,12 @@ ops: $(UV)
 ops-down:
 	.venv/bin/channelops ops down
 
-## test: install with the test tools, then lint, type-check and run every test.
+## test: install with the test tools, then lint, type-check and run every test,
+## on two workers (a file stays on one worker, so its fixtures are built once).
 test: $(UV) browser
 	$(UV) sync --frozen
 	$(MAKE) --no-print-directory checks
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -n 2 --dist loadfile
 
 ## browser: headless Chromium for the e-mail screenshot tests (Debian package
 ## `chromium`), installed with apt-get when it is missing and we run as root;
