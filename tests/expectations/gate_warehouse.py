@@ -18,12 +18,13 @@ import duckdb
 import psycopg2
 
 from channelops.contract import DATASETS
-from channelops.periods import Quarter
+from channelops.periods import Month, Quarter
 from channelops.publish import LEDGER_DDL, SETTLEMENT_LEDGER_DDL
 from channelops.warehouse import OPS_DDL, raw_table_ddl
 from expectations.checks import Scope
 
 PERIOD = "2026Q3"
+MONTH = "2026-09"
 TODAY = date(2026, 12, 4)
 CURRENCY = "CNY"
 SCHEMAS = ("raw", "config", "ops", "marts")
@@ -31,6 +32,11 @@ SCHEMAS = ("raw", "config", "ops", "marts")
 
 def scope(period: str = PERIOD) -> Scope:
     return Scope(Quarter.parse(period), CURRENCY, TODAY)
+
+
+def month_scope(month: str = MONTH) -> Scope:
+    """What a monthly scorecard run for ``month`` gates."""
+    return Scope.for_month(Month.parse(month), CURRENCY, TODAY)
 
 
 SCHEMA_SQL = (
@@ -44,6 +50,18 @@ SCHEMA_SQL = (
         net_sales decimal(18, 2),
         score decimal(7, 2),
         tier varchar
+    )
+    """,
+    """
+    create table marts.fct_partner_scorecard_monthly (
+        partner_id varchar,
+        period varchar,
+        score decimal(7, 2),
+        tier varchar,
+        tier_label_zh varchar,
+        tier_label_en varchar,
+        score_rank bigint,
+        scored_partner_count bigint
     )
     """,
     """
@@ -194,6 +212,15 @@ GOOD_DATA_SQL = (
     """,
     "insert into config.scorecard_tiers values "
     "('gold'), ('silver'), ('bronze'), ('none')",
+    # Only P002 sold in 2026-09; P001 keeps a monthly row from its first month.
+    """
+    insert into marts.fct_partner_scorecard_monthly values
+        ('P001', '2026-07', 90.00, 'gold', '金牌', 'Gold', 1, 1),
+        ('P001', '2026-08', 20.00, 'bronze', '铜牌', 'Bronze', 1, 1),
+        ('P001', '2026-09', null, 'none', '数据不足', 'Insufficient data',
+            null, 1),
+        ('P002', '2026-09', 70.00, 'silver', '银牌', 'Silver', 1, 1)
+    """,
     # P001's monthly rows share the period label's table but not its grain.
     """
     insert into marts.fct_churn_risk values
@@ -476,6 +503,34 @@ BREAKAGES: dict[str, tuple[str, ...]] = {
     "partner_scorecard_tier_configured": (
         "update marts.fct_partner_scorecard set tier = 'platinum' "
         "where partner_id = 'P002' and period = '2026Q3'",
+    ),
+    "partner_scorecard_monthly_columns_present": (
+        "alter table marts.fct_partner_scorecard_monthly "
+        "alter column score type float8",
+    ),
+    "partner_scorecard_monthly_present_in_month": (
+        "delete from marts.fct_partner_scorecard_monthly where period = '2026-09'",
+    ),
+    "partner_scorecard_monthly_partner_id_not_null": (
+        "update marts.fct_partner_scorecard_monthly set partner_id = null "
+        "where partner_id = 'P001' and period = '2026-09'",
+    ),
+    "partner_scorecard_monthly_partner_period_unique": (
+        "insert into marts.fct_partner_scorecard_monthly values "
+        "('P002', '2026-09', 70.00, 'silver', '银牌', 'Silver', 1, 1)",
+    ),
+    # The month before still has P002's row: only the month mailed counts.
+    "partner_scorecard_monthly_covers_active_partners": (
+        "update marts.fct_partner_scorecard_monthly set period = '2026-08' "
+        "where partner_id = 'P002' and period = '2026-09'",
+    ),
+    "partner_scorecard_monthly_score_in_range": (
+        "update marts.fct_partner_scorecard_monthly set score = -0.01 "
+        "where partner_id = 'P002' and period = '2026-09'",
+    ),
+    "partner_scorecard_monthly_tier_configured": (
+        "update marts.fct_partner_scorecard_monthly set tier = 'platinum' "
+        "where partner_id = 'P002' and period = '2026-09'",
     ),
     "churn_risk_columns_present": (
         "alter table marts.fct_churn_risk drop column reason_count",

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from great_expectations.expectations.core.expect_table_row_count_to_be_between import (
+    ExpectTableRowCountToBeBetween,
+)
 
 from expectations.checks import Scope, Severity, Suite
 from expectations.config import GateConfig
@@ -16,25 +19,38 @@ from expectations.report import CheckResult, GateReport, Verdict
 from expectations.suites import all_checks, gate_suites
 from tests.expectations.gate_warehouse import (
     BREAKAGES,
+    MONTH,
     PERIOD,
     duckdb_url,
+    month_scope,
     run_duckdb_sql,
     scope,
 )
 
 SUITES = gate_suites(scope())
-CHECKS = {check.name: check for check in all_checks(SUITES)}
-SUITE_OF = {check.name: suite for suite in SUITES for check in suite.checks}
+MONTH_SUITES = gate_suites(month_scope())
+QUARTER_CHECKS = {check.name: check for check in all_checks(SUITES)}
+MONTH_CHECKS = {check.name: check for check in all_checks(MONTH_SUITES)}
+# Every check of either kind of run.
+CHECKS = {**QUARTER_CHECKS, **MONTH_CHECKS}
+SUITE_OF = {
+    check.name: suite for suite in (*SUITES, *MONTH_SUITES) for check in suite.checks
+}
 # Breakages that cannot help failing a second check of the same suite.
 ALSO_FAILS = {
     "order_lines_present_in_period": {"order_lines_not_collapsed"},
     "partner_scorecard_present_in_period": {"partner_scorecard_covers_active_partners"},
     "rebate_statements_present_in_period": {"rebate_statements_cover_active_partners"},
+    "partner_scorecard_monthly_present_in_month": {
+        "partner_scorecard_monthly_covers_active_partners"
+    },
     # A statement off by a cent puts the whole period off by that cent.
     "statement_totals_match_lines": {"period_total_matches_rebate_lines"},
 }
 ROW_COUNT_CHECKS = {
-    name for name in CHECKS if name.endswith(("_present", "_present_in_period"))
+    name
+    for name, check in CHECKS.items()
+    if check.expectation is ExpectTableRowCountToBeBetween
 }
 
 
@@ -62,6 +78,11 @@ def gate(path: Path, *suites: Suite, at: Scope | None = None) -> GateReport:
 @pytest.fixture(scope="module")
 def good_report(good_duckdb_file: Path) -> GateReport:
     return gate(good_duckdb_file)
+
+
+@pytest.fixture(scope="module")
+def good_month_report(good_duckdb_file: Path) -> GateReport:
+    return gate(good_duckdb_file, at=month_scope())
 
 
 def broken_report(path: Path, name: str) -> GateReport:
@@ -94,16 +115,34 @@ def test_every_suite_guards_one_input_or_mart() -> None:
     assert kinds["settlement"] == "reconciliation"
 
 
+def test_monthly_run_should_gate_the_inputs_and_the_monthly_scorecards() -> None:
+    inputs = [suite.name for suite in SUITES if suite.kind == "input"]
+
+    assert [suite.name for suite in MONTH_SUITES] == [
+        *inputs,
+        "partner_scorecard_monthly",
+    ]
+
+
 def test_gate_on_good_data_should_pass(good_report: GateReport) -> None:
     assert good_report.passed is True
     assert good_report.verdict() is Verdict.PUBLISH
     assert (good_report.blocking_failures, good_report.warnings) == ((), ())
-    assert [check.name for check in good_report.checks] == list(CHECKS)
+    assert [check.name for check in good_report.checks] == list(QUARTER_CHECKS)
+
+
+def test_monthly_gate_on_good_data_should_pass(good_month_report: GateReport) -> None:
+    assert good_month_report.period == MONTH
+    assert good_month_report.verdict() is Verdict.PUBLISH
+    assert [check.name for check in good_month_report.checks] == list(MONTH_CHECKS)
 
 
 @pytest.mark.parametrize("name", list(CHECKS))
-def test_check_on_good_data_should_pass(good_report: GateReport, name: str) -> None:
-    result = result_of(good_report, name)
+def test_check_on_good_data_should_pass(
+    good_report: GateReport, good_month_report: GateReport, name: str
+) -> None:
+    report = good_report if name in QUARTER_CHECKS else good_month_report
+    result = result_of(report, name)
 
     assert (result.success, result.error, result.sample_rows) == (True, None, ())
     assert (result.table, result.suite) == (CHECKS[name].table, SUITE_OF[name].name)
@@ -286,6 +325,19 @@ def test_missing_lines_table_should_fail_closed(duckdb_warehouse: Path) -> None:
     assert result.success is None
     assert result.error is not None and "fct_rebate_statement_lines" in result.error
     assert result in report.blocking_failures
+
+
+def test_monthly_gate_without_the_monthly_mart_should_fail_closed(
+    duckdb_warehouse: Path,
+) -> None:
+    run_duckdb_sql(
+        duckdb_warehouse, ("drop table marts.fct_partner_scorecard_monthly",)
+    )
+    report = gate(duckdb_warehouse, MONTH_SUITES[-1], at=month_scope())
+
+    assert report.verdict("any reason") is Verdict.BLOCK
+    assert all(check.success is not True for check in report.checks)
+    assert result_of(report, "partner_scorecard_monthly_tier_configured").error
 
 
 def test_missing_load_table_should_fail_closed(duckdb_warehouse: Path) -> None:
