@@ -19,7 +19,12 @@ import psycopg2
 
 from channelops.contract import DATASETS
 from channelops.periods import Month, Quarter
-from channelops.publish import LEDGER_DDL, SETTLEMENT_LEDGER_DDL
+from channelops.publish import (
+    LEDGER_DDL,
+    SETTLEMENT_LEDGER_DDL,
+    SETTLEMENT_VERSIONS_DDL,
+)
+from channelops.rules.adjustments import ADJUSTMENTS_DDL
 from channelops.warehouse import OPS_DDL, raw_table_ddl
 from expectations.checks import Scope
 
@@ -27,7 +32,7 @@ PERIOD = "2026Q3"
 MONTH = "2026-09"
 TODAY = date(2026, 12, 4)
 CURRENCY = "CNY"
-SCHEMAS = ("raw", "config", "ops", "marts")
+SCHEMAS = ("raw", "config", "ops", "intermediate", "marts")
 
 
 def scope(period: str = PERIOD) -> Scope:
@@ -97,7 +102,24 @@ SCHEMA_SQL = (
         total_amount decimal(18, 2)
     )
     """,
+    """
+    create table marts.dim_partners (
+        partner_id varchar,
+        partner_name varchar
+    )
+    """,
+    "create schema if not exists intermediate",
+    """
+    create table intermediate.int_rebates__settlements (
+        program_id varchar,
+        partner_id varchar,
+        period varchar,
+        amount decimal(18, 2)
+    )
+    """,
+    ADJUSTMENTS_DDL,
     LEDGER_DDL,
+    SETTLEMENT_VERSIONS_DDL,
     SETTLEMENT_LEDGER_DDL,
 )
 
@@ -250,6 +272,32 @@ GOOD_DATA_SQL = (
         ('P001-2026Q3', 'P001', '2026Q3', 'CNY', 900.00, 2, 36.00),
         ('P002-2026Q3', 'P002', '2026Q3', 'CNY', 500.00, 1, 10.00)
     """,
+    """
+    insert into marts.dim_partners values
+        ('P001', 'Alpha Trading'),
+        ('P002', 'Beta Systems'),
+        ('P003', 'Gamma Retail')
+    """,
+    # What the programs settle, before the statement lines: P003's zero
+    # settlement has no line; 2026Q2's is another period.
+    """
+    insert into intermediate.int_rebates__settlements values
+        ('growth', 'P001', '2026Q2', 1.00),
+        ('growth', 'P001', '2026Q3', 27.00),
+        ('loyalty', 'P001', '2026Q3', 9.00),
+        ('growth', 'P002', '2026Q3', 10.00),
+        ('growth', 'P003', '2026Q3', 0.00)
+    """,
+    # A1 and A2 are approved and on P002's statement; A3 is not approved.
+    """
+    insert into config.rebate_adjustments values
+        ('A1', 'P002', '2026Q3', null, -5.00, 'short shipment', 'approved',
+            'finance'),
+        ('A2', 'P002', '2026Q3', null, 5.00, 'goodwill', 'approved',
+            'finance'),
+        ('A3', 'P001', '2026Q3', 'growth', 100.00, 'year-end deal',
+            'pending', null)
+    """,
     # P001's 2026Q3 statement was published twice: v2 is a correction whose
     # one delta line adds 6.00 to v1's 30.00.
     """
@@ -260,6 +308,18 @@ GOOD_DATA_SQL = (
             'i2', '0.1.0', 'run-2', timestamp '2026-10-04 08:00:00'),
         ('P002-2026Q3', 'P002', '2026Q3', 1, 'c3', 'CNY', 10.00, 1, 'v1.json',
             'i1', '0.1.0', 'run-1', timestamp '2026-10-03 08:00:00')
+    """,
+    """
+    insert into ops.settlement_versions values
+        ('P001-2026Q3', 'P001', '2026Q3', 1, 's1', 'growth v1, loyalty v1',
+            'i1', '0.1.0', 'first settlement of the period', 'run-1',
+            timestamp '2026-10-03 08:00:00'),
+        ('P001-2026Q3', 'P001', '2026Q3', 2, 's2', 'growth v1, loyalty v1',
+            'i2', '0.1.0', 'corrects v1: input files changed', 'run-2',
+            timestamp '2026-10-04 08:00:00'),
+        ('P002-2026Q3', 'P002', '2026Q3', 1, 's3', 'growth v1', 'i1',
+            '0.1.0', 'first settlement of the period', 'run-1',
+            timestamp '2026-10-03 08:00:00')
     """,
     # Their movements: v2 of P001 corrects v1 by +6.00.
     """
@@ -598,20 +658,34 @@ BREAKAGES: dict[str, tuple[str, ...]] = {
         "('P009-2026Q3', '2026Q3', 1, 'growth', 0.00, 0.010000, 0.00, "
         "'program')",
     ),
-    # Each copy matches its lines, but the period counts P002 twice.
-    "period_total_matches_rebate_lines": (
-        "insert into marts.fct_rebate_statements "
-        "values ('P002-2026Q3', 'P002', '2026Q3', 'CNY', 500.00, 1, 10.00)",
+    # The marts lost P001's loyalty line and its total followed: they agree
+    # with themselves, not with what the programs settled.
+    "period_total_matches_rebate_settlements": (
+        "delete from marts.fct_rebate_statement_lines "
+        "where statement_key = 'P001-2026Q3' and line_no = 2",
+        "update marts.fct_rebate_statements set total_amount = 27.00, "
+        "line_count = 1 where statement_key = 'P001-2026Q3'",
     ),
-    "statement_ledger_versions_contiguous": (
-        "update ops.statement_versions set version = 3 "
-        "where statement_key = 'P001-2026Q3' and version = 2",
+    "statements_reach_the_ledger": (
+        "delete from marts.dim_partners where partner_id = 'P002'",
     ),
+    # v2 renumbered v3 throughout the ledger: its movements still match.
+    "statement_ledger_versions_contiguous": tuple(
+        f"update {table} set version = 3 "
+        "where statement_key = 'P001-2026Q3' and version = 2"
+        for table in (
+            "ops.statement_versions",
+            "ops.settlement_versions",
+            "ops.settlement_ledger",
+        )
+    ),
+    # A version published with no movements at all.
     "statement_ledger_versions_match_movements": (
-        "update ops.settlement_ledger set amount = 6.01 "
-        "where statement_key = 'P001-2026Q3' and version = 2",
+        "delete from ops.settlement_ledger where statement_key = 'P002-2026Q3'",
     ),
+    # P002's sales vanished: nothing settled, no statement, no lines.
     "statement_ledger_statements_still_computed": (
+        "delete from intermediate.int_rebates__settlements where partner_id = 'P002'",
         "delete from marts.fct_rebate_statement_lines "
         "where statement_key = 'P002-2026Q3'",
         "delete from marts.fct_rebate_statements where statement_key = 'P002-2026Q3'",

@@ -45,7 +45,7 @@ ALSO_FAILS = {
         "partner_scorecard_monthly_covers_active_partners"
     },
     # A statement off by a cent puts the whole period off by that cent.
-    "statement_totals_match_lines": {"period_total_matches_rebate_lines"},
+    "statement_totals_match_lines": {"period_total_matches_rebate_settlements"},
 }
 ROW_COUNT_CHECKS = {
     name
@@ -313,6 +313,109 @@ def test_ledger_that_does_not_exist_yet_should_pass_saying_so(
     assert result.observed == (
         "nothing to check: ops.statement_versions does not exist yet"
     )
+
+
+def test_statements_that_drop_a_settled_line_should_show_all_three_totals(
+    duckdb_warehouse: Path,
+) -> None:
+    report = broken_report(duckdb_warehouse, "period_total_matches_rebate_settlements")
+    result = result_of(report, "period_total_matches_rebate_settlements")
+
+    # The pending adjustment A3 (100.00) is not counted.
+    assert result.sample_rows == (
+        "statements_total=37.00, settlements_total=46.00, adjustments_total=0.00",
+    )
+
+
+def test_version_without_movements_should_show_its_line_count(
+    duckdb_warehouse: Path,
+) -> None:
+    report = broken_report(
+        duckdb_warehouse, "statement_ledger_versions_match_movements"
+    )
+    result = result_of(report, "statement_ledger_versions_match_movements")
+
+    assert result.sample_rows == (
+        "statement_key='P002-2026Q3', version=1, line_count=1, total_amount=10.00, "
+        "movement_count=0, movement_amount=0.00",
+    )
+
+
+def test_movement_off_by_a_cent_should_fail(duckdb_warehouse: Path) -> None:
+    run_duckdb_sql(
+        duckdb_warehouse,
+        (
+            "update ops.settlement_ledger set amount = 6.01 "
+            "where statement_key = 'P001-2026Q3' and version = 2",
+        ),
+    )
+    report = gate(duckdb_warehouse, SUITES[-1])
+
+    assert not_passed(report) == {"statement_ledger_versions_match_movements"}
+
+
+def test_version_without_lines_should_need_no_movements(
+    duckdb_warehouse: Path,
+) -> None:
+    run_duckdb_sql(
+        duckdb_warehouse,
+        (
+            "insert into ops.statement_versions values ('P002-2026Q3', 'P002', "
+            "'2026Q3', 2, 'c4', 'CNY', 0.00, 0, 'v2.json', 'i3', '0.1.0', "
+            "'run-3', timestamp '2026-10-05 08:00:00')",
+            "insert into ops.settlement_versions values ('P002-2026Q3', 'P002', "
+            "'2026Q3', 2, 's4', 'growth v1', 'i3', '0.1.0', 'corrects v1', "
+            "'run-3', timestamp '2026-10-05 08:00:00')",
+        ),
+    )
+    report = gate(duckdb_warehouse, SUITES[-1])
+
+    assert not_passed(report) == set()
+
+
+# P002's v1 as channelops 0.1.0 published it: no settlement record, no
+# movements.
+_WITHOUT_LEDGER_RECORDS = (
+    "delete from ops.settlement_ledger where statement_key = 'P002-2026Q3'",
+    "delete from ops.settlement_versions where statement_key = 'P002-2026Q3'",
+)
+
+
+def test_version_published_before_movements_were_recorded_should_pass(
+    duckdb_warehouse: Path,
+) -> None:
+    run_duckdb_sql(
+        duckdb_warehouse,
+        (
+            *_WITHOUT_LEDGER_RECORDS,
+            "update ops.statement_versions "
+            "set published_at = timestamp '2026-09-01 08:00:00' "
+            "where statement_key = 'P002-2026Q3'",
+        ),
+    )
+    report = gate(duckdb_warehouse, SUITES[-1])
+
+    assert not_passed(report) == set()
+
+
+def test_version_published_since_then_without_ledger_records_should_fail(
+    duckdb_warehouse: Path,
+) -> None:
+    run_duckdb_sql(duckdb_warehouse, _WITHOUT_LEDGER_RECORDS)
+    report = gate(duckdb_warehouse, SUITES[-1])
+
+    assert not_passed(report) == {"statement_ledger_versions_match_movements"}
+
+
+def test_emptied_ledger_should_fail_every_version(duckdb_warehouse: Path) -> None:
+    run_duckdb_sql(
+        duckdb_warehouse,
+        ("delete from ops.settlement_ledger", "delete from ops.settlement_versions"),
+    )
+    report = gate(duckdb_warehouse, SUITES[-1])
+    result = result_of(report, "statement_ledger_versions_match_movements")
+
+    assert result.observed == "3 failing rows"
 
 
 def test_missing_lines_table_should_fail_closed(duckdb_warehouse: Path) -> None:
