@@ -346,7 +346,7 @@ _SAMPLE = {
     "activities": ("activity_id = 'A01'", "activity_type"),
     "targets": ("partner_id = 'P002'", "target_amount"),
 }
-_FILES = {
+FILES = {
     "partners": "partners.csv",
     "partner_contacts": "contacts.csv",
     "order_lines": "q3.csv",
@@ -362,7 +362,7 @@ def _count_one_more(dataset: str, *, quarantined: bool) -> str:
     return (
         f"update ops.load_files set rows_read = rows_read + 1, "
         f"{counter} = {counter} + 1 "
-        f"where dataset = '{dataset}' and file_name = '{_FILES[dataset]}'"
+        f"where dataset = '{dataset}' and file_name = '{FILES[dataset]}'"
     )
 
 
@@ -386,11 +386,30 @@ def _generic_breakages(dataset: str) -> dict[str, tuple[str, ...]]:
         ),
         f"{dataset}_nothing_quarantined": (
             "insert into ops.quarantine values ('b1', 'acme', "
-            f"'{dataset}', '{_FILES[dataset]}', 9, 'amount', '1,2,3', "
+            f"'{dataset}', '{FILES[dataset]}', 9, 'amount', '1,2,3', "
             "'is not a number')",
             _count_one_more(dataset, quarantined=True),
         ),
     }
+
+
+def quarantined_unknown_partner(dataset: str) -> tuple[str, ...]:
+    """The pull took a row of ``dataset`` back: its partner P404 is unknown."""
+    return (
+        "insert into ops.quarantine values ('b1', 'acme', "
+        f"'{dataset}', '{FILES[dataset]}', 7, 'partner_id', 'P404', "
+        "'unknown partner: not in the partner master data; add the partner "
+        "to the partners file or correct the code')",
+        _count_one_more(dataset, quarantined=True),
+    )
+
+
+# The inputs with a partner reference.
+REFERENCING = tuple(
+    name
+    for name in DATASETS
+    if name != "partners" and "partner_id" in DATASETS[name].field_names
+)
 
 
 def _partner_unknown(dataset: str) -> dict[str, tuple[str, ...]]:
@@ -439,8 +458,7 @@ BREAKAGES: dict[str, tuple[str, ...]] = {
     },
     **{
         name: statements
-        for dataset in DATASETS
-        if dataset != "partners" and "partner_id" in DATASETS[dataset].field_names
+        for dataset in REFERENCING
         for name, statements in _partner_unknown(dataset).items()
     },
     "partners_status_allowed": (

@@ -19,10 +19,13 @@ from expectations.report import CheckResult, GateReport, Verdict
 from expectations.suites import all_checks, gate_suites
 from tests.expectations.gate_warehouse import (
     BREAKAGES,
+    FILES,
     MONTH,
     PERIOD,
+    REFERENCING,
     duckdb_url,
     month_scope,
+    quarantined_unknown_partner,
     run_duckdb_sql,
     scope,
 )
@@ -167,8 +170,41 @@ def test_unknown_partner_should_show_the_file_row(duckdb_warehouse: Path) -> Non
 
     assert result.observed == "1 failing row"
     assert result.sample_rows == (
-        "_file_name='q3.csv', _row_number=4, partner_id='P404'",
+        "file_name='q3.csv', row_number=4, partner_id='P404', row_status='loaded'",
     )
+
+
+@pytest.mark.parametrize("dataset", REFERENCING)
+def test_row_quarantined_for_an_unknown_partner_should_fail_the_reference_check(
+    duckdb_warehouse: Path, dataset: str
+) -> None:
+    run_duckdb_sql(duckdb_warehouse, quarantined_unknown_partner(dataset))
+    report = gate(duckdb_warehouse, SUITE_OF[f"{dataset}_partner_known"])
+    result = result_of(report, f"{dataset}_partner_known")
+
+    assert not_passed(report) == {
+        f"{dataset}_partner_known",
+        f"{dataset}_nothing_quarantined",
+    }
+    assert result.sample_rows == (
+        f"file_name='{FILES[dataset]}', row_number=7, partner_id='P404', "
+        "row_status='quarantined'",
+    )
+
+
+def test_unknown_partner_should_block_only_where_it_decides_money() -> None:
+    severities = {
+        dataset: CHECKS[f"{dataset}_partner_known"].severity for dataset in REFERENCING
+    }
+
+    assert severities == {
+        "partner_contacts": Severity.WARN,
+        "order_lines": Severity.BLOCK,
+        "payments": Severity.BLOCK,
+        "feedback": Severity.WARN,
+        "activities": Severity.WARN,
+        "targets": Severity.WARN,
+    }
 
 
 def test_quarantined_row_should_show_file_row_field_and_reason(

@@ -12,6 +12,7 @@ from tests.expectations.gate_warehouse import (
     BREAKAGES,
     POSTGRES_URL,
     month_scope,
+    quarantined_unknown_partner,
     run_postgres_sql,
     scope,
 )
@@ -84,6 +85,16 @@ def test_check_on_broken_data_should_fail(postgres_warehouse: str, name: str) ->
         *ALSO_FAILS.get(name, set()),
     }
     assert report.passed is (CHECKS[name].severity is Severity.WARN)
+
+
+def test_payment_quarantined_for_an_unknown_partner_should_block(
+    postgres_warehouse: str,
+) -> None:
+    run_postgres_sql(postgres_warehouse, quarantined_unknown_partner("payments"))
+    report = gate(postgres_warehouse, SUITE_OF["payments_partner_known"])
+
+    assert [c.name for c in report.blocking_failures] == ["payments_partner_known"]
+    assert [c.name for c in report.warnings] == ["payments_nothing_quarantined"]
 
 
 def test_money_stored_as_float_should_name_column_and_types(

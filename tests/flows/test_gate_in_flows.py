@@ -4,6 +4,8 @@ Each test settles 2019Q4 from the AdventureWorks resellers and their sales
 of 2019Q3-Q4 (a slice, to keep the runs short), with one corruption, through
 the real flow, a real Prefect API and a real SMTP server, and checks that the
 run blocks or holds as docs/gate.md declares and that no partner is mailed.
+AdventureWorks has no payments or feedback: their corruption is tested on
+the demo network's exports.
 """
 
 from __future__ import annotations
@@ -18,11 +20,19 @@ from pathlib import Path
 
 import pytest
 
+from channelops.demo import (
+    BOM_ENCODING,
+    FEEDBACK_FILE,
+    PAYMENTS_FILE,
+    PLAIN_ENCODING,
+    generate_demo,
+)
 from channelops.errors import GateBlocked, InputError
 from channelops.settings import load_settings
 from channelops.warehouse import Warehouse
 from flows.quarterly_settlement import quarterly_settlement
 from tests.conftest import ADVENTUREWORKS, TEST_DATA
+from tests.expectations.test_unknown_partner import UNKNOWN, name_unknown_partner
 
 PERIOD = "2019Q4"
 SLICE_MONTHS = ("2019-07", "2019-08", "2019-09", "2019-10", "2019-11", "2019-12")
@@ -268,3 +278,26 @@ def test_warning_should_hold_statements_until_an_operator_gives_a_reason(
         )
     ]
     assert results == [(2,)]
+
+
+@pytest.mark.prefect
+def test_unknown_partner_on_payments_and_feedback_should_block_and_mail_no_partner(
+    isolated_settings: Path, mail_server: Path
+) -> None:
+    inbox = isolated_settings / "inbox"
+    generate_demo(inbox, partner_count=12, last_quarter="2026Q3")
+    name_unknown_partner(inbox / PAYMENTS_FILE, PLAIN_ENCODING)
+    name_unknown_partner(inbox / FEEDBACK_FILE, BOM_ENCODING)
+
+    with pytest.raises(GateBlocked, match="2026Q3: payments_partner_known[.]"):
+        quarterly_settlement(period="2026Q3")
+
+    messages = read_messages(mail_server)
+    assert [str(m["To"]) for m in messages] == [load_settings().ops_email]
+    assert published_versions() == 0
+    body = messages[0].get_body(preferencelist=("plain",))
+    assert body is not None
+    alert = body.get_content()
+    # The block names the payment's file and row; the feedback row warns.
+    assert f"file_name='{PAYMENTS_FILE}', row_number=2, partner_id='{UNKNOWN}'" in alert
+    assert "feedback_partner_known" in alert
