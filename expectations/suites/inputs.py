@@ -109,8 +109,9 @@ def _input_suite(dataset: Dataset, role: _Role, scope: Scope) -> Suite:
         _files_reconcile(dataset),
         _nothing_quarantined(dataset, role),
     ]
-    if role.period_date is None and role.required:
-        checks.append(_present(dataset))
+    presence = _presence_severity(dataset, role, scope)
+    if presence is not None:
+        checks.append(_present(dataset, presence))
     if role.period_date is not None:
         checks += _period_checks(dataset, role, scope)
     if dataset.name == "order_lines":
@@ -498,16 +499,31 @@ order by
     )
 
 
-def _present(dataset: Dataset) -> Check:
+def _presence_severity(dataset: Dataset, role: _Role, scope: Scope) -> Severity | None:
+    # Required inputs block (order lines per period, in _period_checks); the
+    # others fail as gate.yml's empty_inputs says, or are not checked.
+    if role.required:
+        return None if role.period_date is not None else Severity.BLOCK
+    setting = scope.config.empty_inputs.for_input(dataset.name)
+    return None if setting == "ignore" else Severity(setting)
+
+
+def _present(dataset: Dataset, severity: Severity) -> Check:
+    remedy = (
+        f"Put the {dataset.name} export in the drop folder and check the "
+        "file patterns of its source mapping"
+    )
+    if severity is Severity.WARN:
+        remedy += (
+            f"; if you do not supply {dataset.name}, set it to ignore under "
+            "empty_inputs in gate.yml"
+        )
     return Check(
         name=f"{dataset.name}_present",
         batch=_whole(dataset),
-        severity=Severity.BLOCK,
+        severity=severity,
         description=f"{_table(dataset)} has at least one row.",
-        remedy=(
-            f"Put the {dataset.name} export in the drop folder and check the "
-            "file patterns of its source mapping."
-        ),
+        remedy=f"{remedy}.",
         expectation=ExpectTableRowCountToBeBetween,
         arguments={"min_value": 1},
     )

@@ -468,11 +468,15 @@ BREAKAGES: dict[str, tuple[str, ...]] = {
         "update raw.partners set joined_date = date '1899-12-30' "
         "where partner_id = 'P002'",
     ),
-    "partners_present": (
-        "delete from raw.partners",
-        "update ops.load_files set rows_read = 0, rows_loaded = 0 "
-        "where dataset = 'partners'",
-    ),
+    **{
+        f"{dataset}_present": (
+            f"delete from raw.{dataset}",
+            "update ops.load_files set rows_read = 0, rows_loaded = 0 "
+            f"where dataset = '{dataset}'",
+        )
+        for dataset in DATASETS
+        if dataset != "order_lines"
+    },
     "partner_contacts_language_allowed": (
         "update raw.partner_contacts set language = 'fr' where partner_id = 'P002'",
     ),

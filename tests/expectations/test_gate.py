@@ -13,7 +13,7 @@ from great_expectations.expectations.core.expect_table_row_count_to_be_between i
 )
 
 from expectations.checks import Scope, Severity, Suite
-from expectations.config import GateConfig
+from expectations.config import EmptyInputs, GateConfig
 from expectations.gate import run_gate
 from expectations.report import CheckResult, GateReport, Verdict
 from expectations.suites import all_checks, gate_suites
@@ -261,6 +261,20 @@ def test_collapsed_period_should_show_both_counts(duckdb_warehouse: Path) -> Non
     result = result_of(report, "order_lines_not_collapsed")
 
     assert result.sample_rows == ("period_rows=4, previous_period_rows=9",)
+
+
+def test_empty_optional_input_should_fail_as_gate_yml_says(
+    duckdb_warehouse: Path,
+) -> None:
+    run_duckdb_sql(duckdb_warehouse, BREAKAGES["payments_present"])
+    config = GateConfig(empty_inputs=EmptyInputs(payments="block", targets="ignore"))
+    strict = Scope(scope().period, "CNY", scope().today, config)
+    report = gate(duckdb_warehouse, _suite(strict, "payments"), at=strict)
+
+    assert [c.name for c in report.blocking_failures] == ["payments_present"]
+    assert "targets_present" not in {
+        check.name for check in all_checks(gate_suites(strict))
+    }
 
 
 def test_period_with_exactly_the_ratio_of_rows_should_pass(

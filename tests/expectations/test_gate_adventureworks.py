@@ -18,6 +18,7 @@ from channelops.settings import Settings
 from channelops.transform import build_models, load_rules
 from channelops.warehouse import Warehouse
 from expectations.checks import Scope
+from expectations.config import load_gate_config
 from expectations.gate import run_gate
 from expectations.suites import all_checks, gate_suites
 from tests.expectations.gate_warehouse import run_postgres_sql
@@ -42,7 +43,8 @@ def test_gate_should_pass_on_adventureworks_in_postgres(
         load_rules(settings, warehouse)
     build_models(settings)
 
-    scope = Scope(Quarter.parse("2019Q4"), "USD", date(2026, 12, 4))
+    config = load_gate_config(settings.config_dir)
+    scope = Scope(Quarter.parse("2019Q4"), "USD", date(2026, 12, 4), config)
     report = run_gate(settings.warehouse_url, scope, run_id="aw")
 
     assert [c.name for c in report.checks if c.success is not True] == []
