@@ -368,7 +368,8 @@ def _partner_known(dataset: Dataset, role: _Role) -> list[Check]:
             f"""
 select
     input_row._file_name as file_name,
-    input_row._row_number as row_number,
+    -- Cast alike: a retyped lineage column is the columns check's to report.
+    cast(input_row._row_number as integer) as row_number,
     input_row.partner_id,
     'loaded' as row_status
 from {{batch}} as input_row
@@ -380,7 +381,7 @@ where
 union all
 select
     quarantined.file_name,
-    quarantined.row_number,
+    cast(quarantined.row_number as integer) as row_number,
     quarantined.value as partner_id,
     'quarantined' as row_status
 from ops.quarantine as quarantined
