@@ -30,6 +30,7 @@ from channelops.demo import (
 from channelops.errors import GateBlocked, InputError
 from channelops.settings import load_settings
 from channelops.warehouse import Warehouse
+from flows.monthly_scorecards import monthly_scorecards
 from flows.quarterly_settlement import quarterly_settlement
 from tests.conftest import ADVENTUREWORKS, TEST_DATA
 from tests.expectations.test_unknown_partner import UNKNOWN, name_unknown_partner
@@ -196,7 +197,28 @@ def test_corrupted_sales_should_block_and_mail_no_partner(
     assert "what to do:" in alert
 
 
+def gate_results() -> int:
+    """Rows the gate recorded: none when the run stopped before it."""
+    with Warehouse(load_settings()) as warehouse:
+        tables = warehouse.query(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'ops' and table_name = 'gate_results'"
+        )
+        if tables[0][0] == 0:
+            return 0
+        return int(warehouse.query("select count(*) from ops.gate_results")[0][0])
+
+
+def settle() -> None:
+    quarterly_settlement(period=PERIOD)
+
+
+def mail_monthly_scorecards() -> None:
+    monthly_scorecards(period="2019-12")
+
+
 @pytest.mark.prefect
+@pytest.mark.parametrize("run", [settle, mail_monthly_scorecards])
 @pytest.mark.parametrize(
     ("file_text", "reason"),
     [
@@ -205,16 +227,23 @@ def test_corrupted_sales_should_block_and_mail_no_partner(
     ],
 )
 def test_empty_file_or_missing_column_should_stop_the_run_before_publishing(
-    drop: Path, mail_server: Path, file_text: bytes, reason: str
+    drop: Path,
+    mail_server: Path,
+    file_text: bytes,
+    reason: str,
+    run: Callable[[], None],
 ) -> None:
     (drop / SALES).write_bytes(file_text)
 
     with pytest.raises(InputError, match=reason):
-        quarterly_settlement(period=PERIOD)
+        run()
 
+    # The pull stage stopped the run: the gate never ran, ops were told.
     assert partner_mail(mail_server) == []
     assert published_versions() == 0
-    assert SALES in ops_alert_text(mail_server)
+    assert gate_results() == 0
+    alert = ops_alert_text(mail_server)
+    assert SALES in alert and "Stage: pull files" in alert
 
 
 def order_entered_twice(rows: list[dict[str, str]]) -> list[dict[str, str]]:
