@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -12,7 +13,7 @@ from great_expectations.expectations.core.expect_table_row_count_to_be_between i
     ExpectTableRowCountToBeBetween,
 )
 
-from expectations.checks import Scope, Severity, Suite
+from expectations.checks import Batch, Check, Scope, Severity, Suite
 from expectations.config import EmptyInputs, GateConfig
 from expectations.gate import run_gate
 from expectations.report import CheckResult, GateReport, Verdict
@@ -502,6 +503,57 @@ def test_missing_load_table_should_fail_closed(duckdb_warehouse: Path) -> None:
     assert not_passed(report) == {"partners_files_reconcile"}
     assert (result.success, result.observed) == (None, "not evaluated")
     assert result.error is not None and "load_files" in result.error
+
+
+class ExpectTableRowCountWithoutVerdict(ExpectTableRowCountToBeBetween):
+    """A custom expectation that computes its metric but gives no verdict.
+
+    GX's own expectations always decide; a custom one (GX's extension point)
+    may return its result without ``success``, and GX then reports the
+    expectation with no result (``_build_evr`` accepts such a dict). That
+    is the real path to "no result", with no mock or patch of GX.
+    """
+
+    def _validate(
+        self,
+        metrics: dict[str, Any],
+        runtime_configuration: dict[str, Any] | None = None,
+        execution_engine: object | None = None,
+    ) -> dict[str, Any]:
+        return {"result": {"observed_value": metrics["table.row_count"]}}
+
+
+@pytest.mark.parametrize("severity", list(Severity))
+def test_expectation_without_a_result_should_fail_closed(
+    good_duckdb_file: Path, severity: Severity
+) -> None:
+    declared = Check(
+        name="partners_counted",
+        batch=Batch(table="raw.partners"),
+        severity=severity,
+        description="raw.partners is counted.",
+        remedy="Report it.",
+        expectation=ExpectTableRowCountWithoutVerdict,
+        arguments={"min_value": 1},
+    )
+    partners = _suite(scope(), "partners")
+    with_it = Suite(
+        partners.name, partners.kind, partners.guards, (*partners.checks, declared)
+    )
+    report = gate(good_duckdb_file, with_it)
+    result = result_of(report, "partners_counted")
+
+    assert (result.success, result.observed) == (None, "not evaluated")
+    assert result.error == "Great Expectations returned no result"
+    # The same batch's real row count still passed beside it.
+    assert result_of(report, "partners_present").success is True
+    assert not_passed(report) == {"partners_counted"}
+    assert report.verdict("any reason") is (
+        Verdict.BLOCK if severity is Severity.BLOCK else Verdict.PUBLISH
+    )
+    assert report.verdict() is (
+        Verdict.BLOCK if severity is Severity.BLOCK else Verdict.HOLD
+    )
 
 
 def test_failed_warning_check_that_raised_should_still_hold(
