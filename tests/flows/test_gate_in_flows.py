@@ -114,15 +114,21 @@ def ops_alert_text(folder: Path) -> str:
     return f"{alerts[0]['Subject']}\n{body.get_content()}"
 
 
-def published_versions() -> int:
+def ops_rows(table: str) -> int:
+    """Rows of ``ops.<table>``; none when no stage has created it yet."""
     with Warehouse(load_settings()) as warehouse:
         tables = warehouse.query(
             "select count(*) from information_schema.tables "
-            "where table_schema = 'ops' and table_name = 'statement_versions'"
+            "where table_schema = 'ops' and table_name = ?",
+            (table,),
         )
         if tables[0][0] == 0:
             return 0
-        return int(warehouse.query("select count(*) from ops.statement_versions")[0][0])
+        return int(warehouse.query(f"select count(*) from ops.{table}")[0][0])
+
+
+def published_versions() -> int:
+    return ops_rows("statement_versions")
 
 
 def latest_artifact(key: str) -> str:
@@ -197,18 +203,6 @@ def test_corrupted_sales_should_block_and_mail_no_partner(
     assert "what to do:" in alert
 
 
-def gate_results() -> int:
-    """Rows the gate recorded: none when the run stopped before it."""
-    with Warehouse(load_settings()) as warehouse:
-        tables = warehouse.query(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'ops' and table_name = 'gate_results'"
-        )
-        if tables[0][0] == 0:
-            return 0
-        return int(warehouse.query("select count(*) from ops.gate_results")[0][0])
-
-
 def settle() -> None:
     quarterly_settlement(period=PERIOD)
 
@@ -241,7 +235,7 @@ def test_empty_file_or_missing_column_should_stop_the_run_before_publishing(
     # The pull stage stopped the run: the gate never ran, ops were told.
     assert partner_mail(mail_server) == []
     assert published_versions() == 0
-    assert gate_results() == 0
+    assert ops_rows("gate_results") == 0
     alert = ops_alert_text(mail_server)
     assert SALES in alert and "Stage: pull files" in alert
 
