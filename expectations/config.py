@@ -4,10 +4,10 @@ Finance and ops tune these without touching code: the rebate-rate ceiling,
 how far a period's row count may fall against the previous period before the
 gate calls it collapsed, how sharp a partner's sales jump must be to be
 flagged, the range of dates a row may carry, and what an optional input
-without a single row does. A missing file means the
-defaults below; an invalid one stops the run with the file, the key and the
-reason (``ConfigError``). Loaded by the gate task before the checks run and
-by ``channelops check-config``.
+without a single row does. A missing file means the defaults below; an
+invalid one stops the run with the file, the key and the reason
+(``ConfigError``). Loaded by the gate task before the checks run and by
+``channelops check-config``.
 """
 
 from __future__ import annotations
