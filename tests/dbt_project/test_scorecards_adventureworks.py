@@ -26,6 +26,7 @@ from tests.conftest import ADVENTUREWORKS, TEST_DATA, adventureworks_drop
 
 CONFIG_DIR = TEST_DATA / "adventureworks" / "config"
 CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
 MICRO = Decimal("0.000001")
 
 
@@ -114,8 +115,10 @@ def growth(current: Decimal, before: Decimal | None) -> Decimal | None:
 
 
 def points(value: Decimal, floor: Decimal, cap: Decimal, higher: bool) -> Decimal:
+    """0-100 between floor and cap, clamped, half up to a tenth of a point."""
     share = (value - floor) / (cap - floor) if higher else (cap - value) / (cap - floor)
-    return max(Decimal(0), min(Decimal(1), share)) * 100
+    clamped = max(Decimal(0), min(Decimal(1), share)) * 100
+    return clamped.quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
 def expected_scorecards() -> dict[tuple[str, str], dict[str, Any]]:
@@ -197,8 +200,7 @@ def test_scorecard_values_should_match_an_independent_computation(
                 assert row[metric] is None, (reseller, period, metric)
             else:
                 assert abs(row[metric] - values[metric]) <= MICRO
-        # Points are computed in floating point on DuckDB before the cast.
-        assert abs(row["score"] - values["score"]) <= CENT, (reseller, period)
+        assert row["score"] == values["score"], (reseller, period)
         checked += 1
     assert checked >= 30
 
