@@ -192,6 +192,10 @@ def scorecard_from_document(
         ),
         tier_rules=tuple(_tier_rule(tier, language) for tier in document["tiers"]),
         content_hash=content_hash,
+        # Documents queued before the policy was stored in them carry
+        # neither rule; their e-mail leaves the sentence out, not guessed.
+        missing_metrics=document.get("missing_metrics"),
+        min_metrics=document.get("min_metrics"),
     )
 
 

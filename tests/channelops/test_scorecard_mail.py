@@ -154,6 +154,8 @@ def test_the_rendered_scorecard_should_show_the_documents_points_and_rules(
     card = scorecard_from_document(document, content_hash="h", language="en")
 
     assert card.score == document["score"]
+    assert card.missing_metrics == built.policy
+    assert card.min_metrics == document["min_metrics"]
     for shown, metric in zip(card.metrics, document["metrics"], strict=True):
         assert shown.points == metric["points"]
         assert shown.weight == metric["weight"]
