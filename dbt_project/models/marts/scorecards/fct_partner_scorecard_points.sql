@@ -18,22 +18,7 @@ keyed as (
     select
         partner_id || '-' || grain || '-' || period || '-' || metric
             as scorecard_point_key,
-        partner_id,
-        grain,
-        period,
-        period_index,
-        metric,
-        label_zh,
-        label_en,
-        weight,
-        is_higher_better,
-        is_volume,
-        metric_value,
-        has_data,
-        applied_floor_value,
-        applied_cap_value,
-        metric_points,
-        is_counted
+        *
 
     from metric_points
 
