@@ -38,6 +38,7 @@ from channelops.publish import (
 )
 from channelops.scorecard_mail import scorecard_documents, scorecard_from_document
 from channelops.settings import Settings
+from channelops.tier_records import record_tiers
 from channelops.warehouse import Warehouse
 from notifications.documents import (
     Attachment,
@@ -574,7 +575,7 @@ def queue_scorecards(
         )
     }
     folder = settings.reports_dir / "scorecards" / period
-    queued, without_contact = 0, []
+    queued, without_contact, published = 0, [], []
     with warehouse.transaction():
         for document in scorecard_documents(warehouse, period):
             partner_id = document["partner"]["partner_id"]
@@ -606,6 +607,9 @@ def queue_scorecards(
                 ),
             )
             queued += bool(recipients)
+            published.append(partner_id)
+        # The tiers these scorecards state are kept as told (docs/scorecards.md).
+        record_tiers(warehouse, period, published, recorded_for="scorecard_mail")
     logger.info(
         "Queued %d scorecard message(s) for %s; %d partner(s) without contact",
         queued,
