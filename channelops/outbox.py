@@ -515,11 +515,7 @@ def smtp_config(settings: Settings) -> Iterator[SmtpConfig]:
             port=settings.smtp_port,
             security=settings.smtp_security,
             user=settings.smtp_user,
-            password=(
-                settings.smtp_password.get_secret_value()
-                if settings.smtp_password
-                else None
-            ),
+            password=settings.smtp_password_value(),
             **common,
         )
         return
