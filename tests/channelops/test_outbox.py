@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import hashlib
 import json
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
@@ -384,3 +386,52 @@ def test_a_password_and_a_secret_block_together_are_refused(
         load_settings()
 
     assert RELAY_PASSWORD not in str(raised.value)
+
+
+def password_forms(password: str) -> list[str]:
+    """The password as text and as AUTH PLAIN / LOGIN put it on the wire."""
+    plain = f"\0{RELAY_USER}\0{password}".encode()
+    return [
+        password,
+        base64.b64encode(password.encode()).decode(),
+        base64.b64encode(plain).decode(),
+    ]
+
+
+def channelops_records(caplog: pytest.LogCaptureFixture) -> str:
+    """Every record but the test relay's own protocol trace (aiosmtpd's)."""
+    return "\n".join(
+        f"{record.name} {record.getMessage()} {record.exc_text or ''}"
+        for record in caplog.records
+        if not record.name.startswith("mail.log")
+    )
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_api")
+@pytest.mark.parametrize("right_password", [True, False], ids=["login", "refused"])
+def test_the_relay_password_appears_in_no_log_record_error_or_outbox_row(
+    settings: Settings,
+    warehouse: Warehouse,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    right_password: bool,
+) -> None:
+    stored = RELAY_PASSWORD if right_password else "wr0ng-but-still-secret"
+    save_password_block(stored)
+    queue_all(settings, warehouse)
+    logins = {RELAY_USER: RELAY_PASSWORD}
+    caplog.set_level(logging.DEBUG)
+
+    with MailSink(tmp_path / "received", logins=logins, login_without_tls=True) as sink:
+        report = send_pending(login_settings(settings, sink), warehouse, period=PERIOD)
+
+    assert report.sent == (len(PARTNERS) if right_password else 0)
+    if not right_password:
+        assert "535" in report.problems[0]
+    logged = channelops_records(caplog)
+    assert "connected to SMTP server" in logged or "cannot connect" in logged
+    outbox_rows = str(warehouse.query("select * from ops.outbox"))
+    for form in password_forms(stored):
+        assert form not in logged
+        assert form not in str(report) and form not in outbox_rows
