@@ -89,7 +89,9 @@ def publish_artifacts(summary: RunSummary, settings: Settings) -> None:
         )
     if summary.publish is not None:
         create_markdown_artifact(
-            statements_markdown(summary.publish, settings, dry_run=summary.dry_run),
+            statements_markdown(
+                summary.publish, settings, dry_run=summary.dry_run, held=summary.held
+            ),
             key=f"{prefix}-statements",
             description=f"Settlement statements and total; {about}",
         )
@@ -135,10 +137,24 @@ def rows_by_source(pull: PullReport) -> list[dict[str, Any]]:
 
 
 def statements_markdown(
-    report: PublishReport, settings: Settings, *, dry_run: bool
+    report: PublishReport, settings: Settings, *, dry_run: bool, held: bool = False
 ) -> str:
-    """The period's statements, new versions marked, with the settlement total."""
-    verb = "would be published (dry run)" if dry_run else "published"
+    """The period's statements, new versions marked, with the settlement total.
+
+    A run held by the gate's warnings or a dry run computed the statements
+    without publishing them (publish ran with ``dry_run``); the artifact says
+    so and why, and marks the versions that would be new.
+    """
+    if held:
+        verb = (
+            "HELD by the gate's warnings, not published; rerun with "
+            "publish_despite_warnings='<reason>' to publish"
+        )
+    elif dry_run:
+        verb = "would be published (dry run), not published"
+    else:
+        verb = "published"
+    new = "New" if not (held or dry_run) else "Would be new"
     lines = [
         f"## Statements {report.period}",
         "",
@@ -146,7 +162,7 @@ def statements_markdown(
         f"version(s) {verb}; total rebate **{report.total_amount} "
         f"{settings.currency}**.",
         "",
-        "| Partner | Version | New | Total |",
+        f"| Partner | Version | {new} | Total |",
         "| --- | --- | --- | --- |",
     ]
     lines += [
