@@ -54,6 +54,9 @@ class PackReport:
     files: tuple[Path, ...]
     snapshot: str
     language: Language
+    currency: str
+    rebate: Decimal
+    programs: tuple[ProgramTotal, ...]
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,14 @@ def write_meeting_pack(
         folder,
     )
     return PackReport(
-        period.label, len(pack.partners), tuple(written), pack.snapshot, language
+        period.label,
+        len(pack.partners),
+        tuple(written),
+        pack.snapshot,
+        language,
+        pack.currency,
+        pack.rebate,
+        pack.programs,
     )
 
 

@@ -99,6 +99,12 @@ def publish(settings: Settings, document: dict, version: int = 1) -> None:
 @pytest.fixture
 def settings() -> Settings:
     settings = load_settings()
+    publish_quarters(settings)
+    return settings
+
+
+def publish_quarters(settings: Settings) -> None:
+    """Q2 and Q3 statements of the three partners, P0003's Q3 corrected."""
     for partner, (_, q2, q2_tier, q3, q3_tier, score, rank) in PARTNERS.items():
         publish(settings, document(partner, "2026Q2", q2, q2_tier, score="1", rank=1))
         publish(
@@ -110,62 +116,65 @@ def settings() -> Settings:
         document("P0003", "2026Q3", "52000.00", "普通", score="30.25", rank=3),
         version=2,
     )
-    return settings
 
 
 @pytest.fixture
 def warehouse(settings: Settings) -> Iterator[Warehouse]:
-    """The marts the pack reads besides the statements, as dbt names them."""
     with Warehouse(settings) as warehouse:
-        for schema in ("marts", "config"):
-            warehouse.execute(f"create schema {schema}")
-        warehouse.execute("create table config.warning_settings (alert_level varchar)")
-        warehouse.execute("insert into config.warning_settings values ('medium')")
-        warehouse.execute(
-            "create table marts.dim_partners (partner_id varchar, partner_name varchar)"
-        )
-        for partner, (name, *_) in PARTNERS.items():
-            warehouse.execute(
-                "insert into marts.dim_partners values (?, ?)", (partner, name)
-            )
-        warehouse.execute(
-            "create table marts.fct_churn_risk (partner_id varchar, grain varchar, "
-            "period varchar, risk_level varchar)"
-        )
-        # P0003 is high risk, P0002 medium, P0001 low (below the alert level);
-        # P0002 was high the quarter before and monthly, which must not count.
-        warehouse.execute(
-            "insert into marts.fct_churn_risk values "
-            "('P0001', 'quarter', '2026Q3', 'low'), "
-            "('P0002', 'quarter', '2026Q3', 'medium'), "
-            "('P0003', 'quarter', '2026Q3', 'high'), "
-            "('P0001', 'quarter', '2026Q2', 'high'), "
-            "('P0001', 'month', '2026-09', 'high')"
-        )
-        warehouse.execute(
-            "create table marts.fct_churn_warning_reasons (partner_id varchar, "
-            "grain varchar, period varchar, reason varchar, reason_order integer, "
-            "observed_value decimal(18,4), reference_value decimal(18,4), "
-            "threshold_value decimal(18,4))"
-        )
-        warehouse.execute(
-            "insert into marts.fct_churn_warning_reasons values "
-            "('P0003', 'quarter', '2026Q3', 'order_gap', 1, 60, 12, 36), "
-            "('P0003', 'quarter', '2026Q3', 'sla_breaches', 5, 2, 3, 1), "
-            "('P0002', 'quarter', '2026Q3', 'run_rate_down', 2, -0.40, 0, -0.30)"
-        )
-        warehouse.execute(
-            "create table marts.fct_campaign_roi (activity_id varchar, "
-            "activity_name varchar, start_date date, partner_count integer, "
-            "spend_amount decimal(18,2), incremental_sales decimal(18,2), "
-            "return_on_spend decimal(18,4))"
-        )
-        warehouse.execute(
-            "insert into marts.fct_campaign_roi values "
-            "('C1', '秋季联合推广', '2026-08-01', 2, 15000.00, 52000.00, 3.4667), "
-            "('C0', '上季度活动', '2026-05-01', 1, 900.00, 100.00, 0.1111)"
-        )
+        write_marts(warehouse)
         yield warehouse
+
+
+def write_marts(warehouse: Warehouse) -> None:
+    """The marts the pack reads besides the statements, as dbt names them."""
+    for schema in ("marts", "config"):
+        warehouse.execute(f"create schema {schema}")
+    warehouse.execute("create table config.warning_settings (alert_level varchar)")
+    warehouse.execute("insert into config.warning_settings values ('medium')")
+    warehouse.execute(
+        "create table marts.dim_partners (partner_id varchar, partner_name varchar)"
+    )
+    for partner, (name, *_) in PARTNERS.items():
+        warehouse.execute(
+            "insert into marts.dim_partners values (?, ?)", (partner, name)
+        )
+    warehouse.execute(
+        "create table marts.fct_churn_risk (partner_id varchar, grain varchar, "
+        "period varchar, risk_level varchar)"
+    )
+    # P0003 is high risk, P0002 medium, P0001 low (below the alert level);
+    # P0002 was high the quarter before and monthly, which must not count.
+    warehouse.execute(
+        "insert into marts.fct_churn_risk values "
+        "('P0001', 'quarter', '2026Q3', 'low'), "
+        "('P0002', 'quarter', '2026Q3', 'medium'), "
+        "('P0003', 'quarter', '2026Q3', 'high'), "
+        "('P0001', 'quarter', '2026Q2', 'high'), "
+        "('P0001', 'month', '2026-09', 'high')"
+    )
+    warehouse.execute(
+        "create table marts.fct_churn_warning_reasons (partner_id varchar, "
+        "grain varchar, period varchar, reason varchar, reason_order integer, "
+        "observed_value decimal(18,4), reference_value decimal(18,4), "
+        "threshold_value decimal(18,4))"
+    )
+    warehouse.execute(
+        "insert into marts.fct_churn_warning_reasons values "
+        "('P0003', 'quarter', '2026Q3', 'order_gap', 1, 60, 12, 36), "
+        "('P0003', 'quarter', '2026Q3', 'sla_breaches', 5, 2, 3, 1), "
+        "('P0002', 'quarter', '2026Q3', 'run_rate_down', 2, -0.40, 0, -0.30)"
+    )
+    warehouse.execute(
+        "create table marts.fct_campaign_roi (activity_id varchar, "
+        "activity_name varchar, start_date date, partner_count integer, "
+        "spend_amount decimal(18,2), incremental_sales decimal(18,2), "
+        "return_on_spend decimal(18,4))"
+    )
+    warehouse.execute(
+        "insert into marts.fct_campaign_roi values "
+        "('C1', '秋季联合推广', '2026-08-01', 2, 15000.00, 52000.00, 3.4667), "
+        "('C0', '上季度活动', '2026-05-01', 1, 900.00, 100.00, 0.1111)"
+    )
 
 
 def test_pack_ranks_moves_totals_and_lists_churn_risks_from_the_marts(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -11,13 +13,16 @@ from prefect import flow
 
 from channelops.publish import PublishedStatement, PublishReport
 from channelops.settings import load_settings
+from channelops.warehouse import Warehouse
 from flows.artifacts import publish_artifacts, statements_markdown
+from flows.meeting_pack import meeting_pack
 from flows.stages import RunSummary
+from tests.channelops.test_meeting_pack import publish_quarters, write_marts
 
 PERIOD = "2026Q3"
 
 
-def artifacts_of(flow_run_id: UUID | None) -> dict[str, Any]:
+def artifacts_of(flow_run_id: UUID | str | None) -> dict[str, Any]:
     """A flow run's artifacts by key, as the run's Artifacts tab lists them."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
@@ -26,7 +31,7 @@ def artifacts_of(flow_run_id: UUID | None) -> dict[str, Any]:
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(
             artifact_filter=ArtifactFilter(
-                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])
+                flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(str(flow_run_id))])
             )
         )
     return {a.key: a.data for a in found if a.key is not None}
@@ -103,4 +108,42 @@ def test_a_run_held_by_the_gate_leaves_a_statements_artifact_saying_so() -> None
     assert "publish_despite_warnings" in statements
     assert "HELD for the gate's warnings" in str(
         artifacts["quarterly-settlement-summary"]
+    )
+
+
+@pytest.mark.prefect
+def test_a_meeting_pack_run_leaves_its_totals_the_e_mail_and_the_lineage_link(
+    isolated_settings: Path, mail_server: Path
+) -> None:
+    settings = load_settings()
+    publish_quarters(settings)
+    with Warehouse(settings) as warehouse:
+        warehouse.execute("create schema ops")
+        write_marts(warehouse)
+    # The dbt docs as the last build generated them.
+    settings.dbt_docs_dir.mkdir(parents=True)
+    (settings.dbt_docs_dir / "index.html").write_text("<html></html>")
+
+    summary = meeting_pack(period=PERIOD)
+
+    artifacts = artifacts_of(summary.run_id)
+    assert set(artifacts) == {
+        "meeting-pack-summary",
+        "meeting-pack-totals",
+        "meeting-pack-messages",
+        "dbt-docs",
+    }
+    totals = str(artifacts["meeting-pack-totals"])
+    assert "3 partner(s), total rebate **7420.00 CNY**" in totals
+    assert "| 季度返利 (RB-Q) | 3 | 7420.00 CNY |" in totals
+    assert ".xlsx" in totals and ".pdf" in totals
+    [row] = json.loads(str(artifacts["meeting-pack-messages"]))
+    assert (row["to"], row["queued"], row["sent"], row["failed"]) == (
+        settings.ops_email,
+        1,
+        1,
+        0,
+    )
+    assert (settings.dbt_docs_dir / "index.html").resolve().as_uri() in str(
+        artifacts["dbt-docs"]
     )
