@@ -688,8 +688,9 @@ def queue_meeting_pack(
     """Record the pack for the channel managers once per quarter and snapshot.
 
     The snapshot hashes the published statement versions the pack was built
-    from: the same statements never mail the pack twice; a corrected
-    statement makes a new snapshot and a new pack version, mailed once.
+    from and every figure it shows, mart rows included: the same snapshot
+    never mails the pack twice; a corrected statement or a changed figure
+    makes a new snapshot and a new pack version, mailed once.
     """
     warehouse.execute(OUTBOX_DDL)
     key = f"meeting_pack:{period}:{snapshot}:{language}"

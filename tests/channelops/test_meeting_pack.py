@@ -277,3 +277,66 @@ def test_pack_is_mailed_to_ops_once_per_snapshot_with_its_files(
     assert isinstance(messages[0], EmailMessage)
     names = [part.get_filename() for part in messages[0].iter_attachments()]
     assert names == [first.pack.files[1].name, first.pack.files[2].name]
+
+
+def test_a_changed_mart_figure_is_a_new_snapshot_mailed_once(
+    settings: Settings,
+    warehouse: Warehouse,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    warehouse.execute("create schema ops")
+    with MailSink(tmp_path / "received") as sink:
+        monkeypatch.setenv("CHANNELOPS_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("CHANNELOPS_SMTP_PORT", str(sink.port))
+        settings = load_settings()
+        first = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+        # A rebuild of the marts: the campaign's return and a churn reason
+        # change, the published statements do not.
+        warehouse.execute(
+            "update marts.fct_campaign_roi set incremental_sales = 60000.00, "
+            "return_on_spend = 4.0000 where activity_id = 'C1'"
+        )
+        roi_changed = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+        warehouse.execute(
+            "update marts.fct_churn_warning_reasons set observed_value = 75 "
+            "where partner_id = 'P0003' and reason = 'order_gap'"
+        )
+        churn_changed = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+        again = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+        subjects = [
+            str(
+                email.message_from_bytes(
+                    m.path.read_bytes(), policy=email.policy.default
+                )["Subject"]
+            )
+            for m in sink.messages
+        ]
+
+    snapshots = [r.pack.snapshot for r in (first, roi_changed, churn_changed)]
+    assert len(set(snapshots)) == 3 and again.pack.snapshot == snapshots[-1]
+    assert [r.send.sent for r in (first, roi_changed, churn_changed, again)] == [
+        1,
+        1,
+        1,
+        0,
+    ]
+    assert subjects == [f"【渠道会议资料】2026Q3 第 {n} 版" for n in (1, 2, 3)]
+    assert "¥60,000.00" in roi_changed.pack.files[0].read_text(encoding="utf-8")
+    assert "距上次下单 75 天" in churn_changed.pack.files[0].read_text(encoding="utf-8")
+    # Each snapshot keeps its own files: what v1 mailed is still on disk.
+    assert "¥60,000.00" not in first.pack.files[0].read_text(encoding="utf-8")
+
+
+def test_an_unchanged_pack_is_not_written_again(
+    settings: Settings, warehouse: Warehouse
+) -> None:
+    first = write_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    files = [path.stat() for path in first.files]
+
+    second = write_meeting_pack(settings, warehouse, Q3, "zh-CN")
+
+    assert second.files == first.files
+    # Written files are replaced by a rename, which gives them a new inode.
+    assert [path.stat().st_ino for path in second.files] == [f.st_ino for f in files]
+    assert [path.stat().st_size for path in second.files] == [f.st_size for f in files]
