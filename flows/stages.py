@@ -177,7 +177,12 @@ def pull_files(batch_id: str) -> PullReport:
     return report
 
 
-@task(name="build models")
+@task(
+    name="build models",
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=TRANSIENT_RETRY_DELAY_SECONDS,
+    retry_condition_fn=only_transient,
+)
 def transform() -> TransformReport:
     """Load the rule files, then build and test the dbt models."""
     settings = load_settings()
@@ -186,7 +191,12 @@ def transform() -> TransformReport:
     return build_models(settings)
 
 
-@task(name="check data quality")
+@task(
+    name="check data quality",
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=TRANSIENT_RETRY_DELAY_SECONDS,
+    retry_condition_fn=only_transient,
+)
 def check_quality(
     period: Quarter, run_id: str, as_of: date | None = None
 ) -> GateReport:
