@@ -199,14 +199,18 @@ class SendReport:
     problems: tuple[str, ...]
     unconfirmed: tuple[str, ...] = ()
     refused: tuple[RefusedRecipient, ...] = ()
+    # The Message-ID of each unconfirmed message, in the same order.
+    unconfirmed_message_ids: tuple[str, ...] = ()
 
     def ops_lines(self) -> list[str]:
         """What ops must look at by hand after this send, one line each."""
         lines = [
             f"Unconfirmed {key}: the connection dropped after the content was "
-            "sent; look for its Message-ID in the relay's log and resend "
-            "(channelops resend) only if it is not there"
-            for key in self.unconfirmed
+            f"sent; look for Message-ID {message_id} in the relay's log and "
+            "resend (channelops resend) only if it is not there"
+            for key, message_id in zip(
+                self.unconfirmed, self.unconfirmed_message_ids, strict=True
+            )
         ]
         lines.extend(
             f"Refused {refusal.recipient} for {refusal.key}: {refusal.reason}; "
@@ -355,6 +359,7 @@ def send_pending(
         tuple(outcome.problems),
         tuple(outcome.unconfirmed_keys),
         tuple(report.refused),
+        tuple(outcome.unconfirmed_ids),
     )
 
 
@@ -366,6 +371,7 @@ class _Outcomes:
         self.sent_count = 0
         self.problems: list[str] = []
         self.unconfirmed_keys: list[str] = []
+        self.unconfirmed_ids: list[str] = []
 
     def sent(self, message: OutgoingMessage) -> None:
         self.sent_count += 1
@@ -384,6 +390,7 @@ class _Outcomes:
 
     def unconfirmed(self, message: OutgoingMessage, reason: str) -> None:
         self.unconfirmed_keys.append(message.key)
+        self.unconfirmed_ids.append(message.message_id)
         self._record(message, UNCONFIRMED, reason)
 
     def record_refusals(self, refused: list[RefusedRecipient]) -> None:

@@ -9,9 +9,11 @@ a hash of the bytes, so separate runs filing into one folder never collide.
 
 For tests it can refuse chosen recipients, drop the connection right after
 storing a chosen message and before replying (the at-least-once window a real
-relay can open), or close it right after replying (a relay recycling its
-connections). It can require a login, over STARTTLS or, for a relay on a
-trusted host, on the plain connection, and records who logged in.
+relay can open), drop it after receiving a message without storing it (a
+relay that lost the message: the sender cannot tell the two apart), or close
+it right after replying (a relay recycling its connections). It can require
+a login, over STARTTLS or, for a relay on a trusted host, on the plain
+connection, and records who logged in.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class MailSink:
     Use as a context manager; ``port`` is the bound port once started.
     ``drop_after=N`` (or several numbers) closes the connection without a
     reply right after storing message N, counted over the sink's life;
+    ``lose=N`` closes it without a reply and without storing the N-th
+    message received (every message received counts, stored or lost);
     ``refuse`` lists recipient addresses answered with 550. ``tls_context``
     offers (and requires) STARTTLS; ``logins`` (user to password) then
     requires AUTH with one of them.
@@ -79,6 +83,7 @@ class MailSink:
         *,
         drop_after: int | Iterable[int] = (),
         close_after: int | Iterable[int] = (),
+        lose: int | Iterable[int] = (),
         refuse: Iterable[str] = (),
         tls_context: ssl.SSLContext | None = None,
         logins: Mapping[str, str] | None = None,
@@ -90,6 +95,7 @@ class MailSink:
             outbox_dir,
             drop_after=drop_after,
             close_after=close_after,
+            lose=lose,
             refuse=refuse,
             require_login=bool(logins) and login_without_tls,
         )
@@ -194,6 +200,7 @@ class _OutboxHandler:
         *,
         drop_after: int | Iterable[int],
         close_after: int | Iterable[int],
+        lose: int | Iterable[int],
         refuse: Iterable[str],
         require_login: bool = False,
     ) -> None:
@@ -201,6 +208,8 @@ class _OutboxHandler:
         self._require_login = require_login
         self._drop_after = _numbers(drop_after)
         self._close_after = _numbers(close_after)
+        self._lose = _numbers(lose)
+        self._received = 0
         self._refuse = frozenset(address.lower() for address in refuse)
         self._lock = threading.Lock()
         self._stored: list[SunkMessage] = []
@@ -245,6 +254,17 @@ class _OutboxHandler:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         content = envelope.original_content or b""
+        with self._lock:
+            self._received += 1
+            lost = self._received in self._lose
+        if lost and server.transport is not None:
+            logger.info(
+                "mail sink loses message %d: drops the connection without "
+                "storing it or replying",
+                self._received,
+            )
+            server.transport.close()
+            return "451 4.3.0 lost by the mail sink"
         with self._lock:
             sequence = len(self._stored) + 1
             try:
