@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from channelops.cli import app
-from channelops.scorecard_mail import scorecard_documents
+from channelops.scorecard_mail import PERCENT_METRICS, scorecard_documents
 from channelops.settings import load_settings
 from channelops.warehouse import Warehouse
 
@@ -133,14 +133,6 @@ def assert_scorecards_mailed_once_with_own_figures(home: Path) -> None:
 # A figure with two decimals, as the scorecard prints net sales (1,234,567.89)
 # and a metric such as satisfaction (4.25); percentages are left out.
 SCORECARD_AMOUNT = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d%])")
-PERCENT_METRICS = {
-    "sales_growth_qoq",
-    "sales_growth_yoy",
-    "target_attainment",
-    "collection_ratio",
-    "return_rate",
-    "sla_breach_rate",
-}
 
 
 def scorecard_amounts(document: dict[str, Any]) -> tuple[set[str], set[str]]:

@@ -242,30 +242,35 @@ def test_pack_without_published_statements_says_what_to_do(
         build_meeting_pack(settings, warehouse, Quarter.parse("2025Q1"), "en")
 
 
-def test_pack_is_mailed_to_ops_once_per_snapshot_with_its_files(
-    settings: Settings,
-    warehouse: Warehouse,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def relay(
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MailSink]:
+    """A real SMTP server the settings send to, and the outbox's schema."""
     warehouse.execute("create schema ops")
     with MailSink(tmp_path / "received") as sink:
         monkeypatch.setenv("CHANNELOPS_SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("CHANNELOPS_SMTP_PORT", str(sink.port))
-        settings = load_settings()
-        first = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
-        again = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
-        # A corrected statement is a new snapshot: the pack goes out once more.
-        publish(
-            settings,
-            document("P0002", "2026Q3", "121000.00", "成长", score="60.00", rank=2),
-            version=2,
-        )
-        corrected = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
-        messages = [
-            email.message_from_bytes(m.path.read_bytes(), policy=email.policy.default)
-            for m in sink.messages
-        ]
+        yield sink
+
+
+def test_pack_is_mailed_to_ops_once_per_snapshot_with_its_files(
+    warehouse: Warehouse, relay: MailSink
+) -> None:
+    settings = load_settings()
+    first = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    again = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    # A corrected statement is a new snapshot: the pack goes out once more.
+    publish(
+        settings,
+        document("P0002", "2026Q3", "121000.00", "成长", score="60.00", rank=2),
+        version=2,
+    )
+    corrected = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    messages = [
+        email.message_from_bytes(m.path.read_bytes(), policy=email.policy.default)
+        for m in relay.messages
+    ]
 
     assert (first.send.sent, again.queued.queued, again.send.sent) == (1, 0, 0)
     assert corrected.send.sent == 1 and corrected.pack.snapshot != first.pack.snapshot
@@ -280,38 +285,27 @@ def test_pack_is_mailed_to_ops_once_per_snapshot_with_its_files(
 
 
 def test_a_changed_mart_figure_is_a_new_snapshot_mailed_once(
-    settings: Settings,
-    warehouse: Warehouse,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    warehouse: Warehouse, relay: MailSink
 ) -> None:
-    warehouse.execute("create schema ops")
-    with MailSink(tmp_path / "received") as sink:
-        monkeypatch.setenv("CHANNELOPS_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("CHANNELOPS_SMTP_PORT", str(sink.port))
-        settings = load_settings()
-        first = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
-        # A rebuild of the marts: the campaign's return and a churn reason
-        # change, the published statements do not.
-        warehouse.execute(
-            "update marts.fct_campaign_roi set incremental_sales = 60000.00, "
-            "return_on_spend = 4.0000 where activity_id = 'C1'"
-        )
-        roi_changed = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
-        warehouse.execute(
-            "update marts.fct_churn_warning_reasons set observed_value = 75 "
-            "where partner_id = 'P0003' and reason = 'order_gap'"
-        )
-        churn_changed = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
-        again = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
-        subjects = [
-            str(
-                email.message_from_bytes(
-                    m.path.read_bytes(), policy=email.policy.default
-                )["Subject"]
-            )
-            for m in sink.messages
-        ]
+    settings = load_settings()
+    first = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    # A rebuild of the marts: the campaign's return and a churn reason
+    # change, the published statements do not.
+    warehouse.execute(
+        "update marts.fct_campaign_roi set incremental_sales = 60000.00, "
+        "return_on_spend = 4.0000 where activity_id = 'C1'"
+    )
+    roi_changed = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    warehouse.execute(
+        "update marts.fct_churn_warning_reasons set observed_value = 75 "
+        "where partner_id = 'P0003' and reason = 'order_gap'"
+    )
+    churn_changed = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    again = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    messages = [
+        email.message_from_bytes(m.path.read_bytes(), policy=email.policy.default)
+        for m in relay.messages
+    ]
 
     snapshots = [r.pack.snapshot for r in (first, roi_changed, churn_changed)]
     assert len(set(snapshots)) == 3 and again.pack.snapshot == snapshots[-1]
@@ -321,7 +315,9 @@ def test_a_changed_mart_figure_is_a_new_snapshot_mailed_once(
         1,
         0,
     ]
-    assert subjects == [f"【渠道会议资料】2026Q3 第 {n} 版" for n in (1, 2, 3)]
+    assert [str(m["Subject"]) for m in messages] == [
+        f"【渠道会议资料】2026Q3 第 {n} 版" for n in (1, 2, 3)
+    ]
     assert "¥60,000.00" in roi_changed.pack.files[0].read_text(encoding="utf-8")
     assert "距上次下单 75 天" in churn_changed.pack.files[0].read_text(encoding="utf-8")
     # Each snapshot keeps its own files: what v1 mailed is still on disk.
