@@ -200,14 +200,18 @@ class SendReport:
     problems: tuple[str, ...]
     unconfirmed: tuple[str, ...] = ()
     refused: tuple[RefusedRecipient, ...] = ()
+    # The Message-ID of each unconfirmed message, in the same order.
+    unconfirmed_message_ids: tuple[str, ...] = ()
 
     def ops_lines(self) -> list[str]:
         """What ops must look at by hand after this send, one line each."""
         lines = [
             f"Unconfirmed {key}: the connection dropped after the content was "
-            "sent; look for its Message-ID in the relay's log and resend "
-            "(channelops resend) only if it is not there"
-            for key in self.unconfirmed
+            f"sent; look for Message-ID {message_id} in the relay's log and "
+            "resend (channelops resend) only if it is not there"
+            for key, message_id in zip(
+                self.unconfirmed, self.unconfirmed_message_ids, strict=True
+            )
         ]
         lines.extend(
             f"Refused {refusal.recipient} for {refusal.key}: {refusal.reason}; "
@@ -356,6 +360,7 @@ def send_pending(
         tuple(outcome.problems),
         tuple(outcome.unconfirmed_keys),
         tuple(report.refused),
+        tuple(outcome.unconfirmed_ids),
     )
 
 
@@ -367,6 +372,7 @@ class _Outcomes:
         self.sent_count = 0
         self.problems: list[str] = []
         self.unconfirmed_keys: list[str] = []
+        self.unconfirmed_ids: list[str] = []
 
     def sent(self, message: OutgoingMessage) -> None:
         self.sent_count += 1
@@ -385,6 +391,7 @@ class _Outcomes:
 
     def unconfirmed(self, message: OutgoingMessage, reason: str) -> None:
         self.unconfirmed_keys.append(message.key)
+        self.unconfirmed_ids.append(message.message_id)
         self._record(message, UNCONFIRMED, reason)
 
     def record_refusals(self, refused: list[RefusedRecipient]) -> None:
@@ -516,11 +523,7 @@ def smtp_config(settings: Settings) -> Iterator[SmtpConfig]:
             port=settings.smtp_port,
             security=settings.smtp_security,
             user=settings.smtp_user,
-            password=(
-                settings.smtp_password.get_secret_value()
-                if settings.smtp_password
-                else None
-            ),
+            password=settings.smtp_password_value(),
             **common,
         )
         return
@@ -696,8 +699,9 @@ def queue_meeting_pack(
     """Record the pack for the channel managers once per quarter and snapshot.
 
     The snapshot hashes the published statement versions the pack was built
-    from: the same statements never mail the pack twice; a corrected
-    statement makes a new snapshot and a new pack version, mailed once.
+    from and every figure it shows, mart rows included: the same snapshot
+    never mails the pack twice; a corrected statement or a changed figure
+    makes a new snapshot and a new pack version, mailed once.
     """
     warehouse.execute(OUTBOX_DDL)
     key = f"meeting_pack:{period}:{snapshot}:{language}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import email
 import email.policy
+import json
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,6 +16,7 @@ from channelops.demo import FEEDBACK_FILE, generate_demo
 from channelops.settings import load_settings
 from channelops.warehouse import Warehouse
 from flows.nightly import nightly
+from tests.flows.test_artifacts import artifacts_of
 
 AS_OF = date(2026, 8, 15)
 # A dealer's complaint opened on Friday evening and answered on Wednesday
@@ -158,6 +160,12 @@ def test_nightly_scores_partners_and_mails_ops_each_new_warning_once(
         assert phrases and all(phrase in line for phrase in phrases), line
     for feedback_id in breaches:
         assert feedback_id in text
+    [mailed] = json.loads(str(artifacts_of(summary.run_id)["nightly-messages"]))
+    assert (mailed["messages"], mailed["to"], mailed["sent"]) == (
+        "new warnings 2026Q3",
+        load_settings().ops_email,
+        1,
+    )
 
     partner_id = add_late_complaint(inbox)
     second_summary = nightly(as_of=AS_OF)
