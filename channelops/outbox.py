@@ -36,7 +36,11 @@ from channelops.publish import (
     canonical_json,
     statement_path,
 )
-from channelops.scorecard_mail import scorecard_documents, scorecard_from_document
+from channelops.scorecard_mail import (
+    format_metric,
+    scorecard_documents,
+    scorecard_from_document,
+)
 from channelops.settings import Settings
 from channelops.tier_records import record_tiers
 from channelops.warehouse import Warehouse
@@ -932,26 +936,3 @@ def _scorecard_summary(
             for m in scorecard["metrics"]
         ),
     )
-
-
-PERCENT_METRICS = frozenset(
-    {
-        "sales_growth_qoq",
-        "sales_growth_yoy",
-        "target_attainment",
-        "collection_ratio",
-        "return_rate",
-        "sla_breach_rate",
-    }
-)
-
-
-def format_metric(metric: str, value: Decimal | None) -> str:
-    """A metric value as a partner reads it: percentages, amounts, counts."""
-    if value is None:
-        return "—"
-    if metric in PERCENT_METRICS:
-        return f"{(value * 100).quantize(Decimal('0.1'))}%"
-    if metric == "net_sales":
-        return f"{value.quantize(Decimal('0.01')):,}"
-    return f"{value.normalize():f}"
