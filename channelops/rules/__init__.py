@@ -40,6 +40,8 @@ def write_rules(
 
     The tables are derived from the files alone, so they are dropped and
     created afresh: a column added to the rules never meets an old table.
+    On PostgreSQL the dbt views reading them go too (``cascade``; DuckDB
+    keeps them): the build that follows creates them again.
     """
     tables = {
         **program_tables(programs),
@@ -48,6 +50,6 @@ def write_rules(
     }
     with warehouse.transaction():
         for name, (ddl, rows) in tables.items():
-            warehouse.execute(f"drop table if exists {name}")
+            warehouse.execute(f"drop table if exists {name} cascade")
             warehouse.execute(ddl)
             warehouse.insert_arrow(name, rows)
