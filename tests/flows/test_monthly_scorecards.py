@@ -77,7 +77,7 @@ def test_monthly_scorecards_mail_each_partner_once_and_a_rerun_sends_nothing(
     assert set(artifacts) == {
         "monthly-scorecards-summary",
         "monthly-scorecards-rows-by-source",
-        "gate-2026q3",
+        f"gate-{MONTH}",
         "data-docs",
         "monthly-scorecards-messages",
         "dbt-docs",
