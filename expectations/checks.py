@@ -6,8 +6,9 @@ and partner mail unless an operator overrides it with a reason), the sentence
 the ops alert shows, what the operator does when it fails, and the Great
 Expectations expectation that decides it. A ``Suite`` groups the checks that
 guard one raw input or one published mart. ``Scope`` carries what every
-suite is declared for: the quarter, the date windows compared, the
-settlement currency and the thresholds of ``gate.yml``.
+suite is declared for: the quarter (and, for a monthly scorecard run, the
+month), the date windows compared, the settlement currency and the
+thresholds of ``gate.yml``.
 
 SQL checks must return no rows and run unchanged on DuckDB and PostgreSQL:
 lower-case, explicit ``decimal(p,s)``, ``date 'YYYY-MM-DD'`` literals, no
@@ -30,7 +31,7 @@ from great_expectations.expectations.core.unexpected_rows_expectation import (
 from great_expectations.expectations.expectation import Expectation
 from great_expectations.expectations.metadata_types import FailureSeverity
 
-from channelops.periods import Quarter
+from channelops.periods import Month, Quarter
 from expectations.config import GateConfig
 
 _NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
@@ -77,7 +78,9 @@ class Scope:
     ``as_of`` cuts an open quarter (the nightly run) at that day, and the
     previous quarter is compared over as many days; a settlement leaves it
     out and compares whole quarters. ``today`` is the run's date, after
-    which no row may be dated.
+    which no row may be dated. ``month`` is set for a monthly scorecard run
+    (``Scope.for_month``): its gate checks the inputs up to the month's end
+    and the month's scorecards instead of the quarter's marts.
     """
 
     period: Quarter
@@ -85,11 +88,32 @@ class Scope:
     today: date
     config: GateConfig = GateConfig()
     as_of: date | None = None
+    month: Month | None = None
+
+    def __post_init__(self) -> None:
+        if self.month is not None and self.month.quarter != self.period:
+            raise ValueError(
+                f"gate scope: expected a month of {self.period.label}, received "
+                f"{self.month.label!r}; build the scope with Scope.for_month"
+            )
+
+    @classmethod
+    def for_month(
+        cls, month: Month, currency: str, today: date, config: GateConfig | None = None
+    ) -> Scope:
+        """A monthly scorecard run's scope: its quarter cut at the month's end."""
+        config = GateConfig() if config is None else config
+        return cls(month.quarter, currency, today, config, month.last_day, month)
 
     @property
     def label(self) -> str:
         """The quarter's label, e.g. ``2026Q3``."""
         return self.period.label
+
+    @property
+    def run_label(self) -> str:
+        """What the run gates: the month (``2026-09``) if set, else the quarter."""
+        return self.period.label if self.month is None else self.month.label
 
     @property
     def quarter(self) -> Window:

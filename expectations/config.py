@@ -3,10 +3,11 @@
 Finance and ops tune these without touching code: the rebate-rate ceiling,
 how far a period's row count may fall against the previous period before the
 gate calls it collapsed, how sharp a partner's sales jump must be to be
-flagged, and the range of dates a row may carry. A missing file means the
-defaults below; an invalid one stops the run with the file, the key and the
-reason (``ConfigError``). Loaded by the gate task before the checks run and
-by ``channelops check-config``.
+flagged, the range of dates a row may carry, and what an optional input
+without a single row does. A missing file means the defaults below; an
+invalid one stops the run with the file, the key and the reason
+(``ConfigError``). Loaded by the gate task before the checks run and by
+``channelops check-config``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,6 +42,33 @@ class SalesJump(BaseModel):
     min_increase: Amount = Decimal("50000.00")
 
 
+# What an input without a single row does: block publication, warn (hold
+# statements and partner mail unless overridden), or nothing at all (an
+# input the company does not supply).
+EmptyInput = Literal["block", "warn", "ignore"]
+
+
+class EmptyInputs(BaseModel):
+    """Per optional input, what the gate does when it has no rows at all.
+
+    Partners and order lines are not optional: without them nothing settles,
+    so they always block and cannot be listed here.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    partner_contacts: EmptyInput = "warn"
+    payments: EmptyInput = "warn"
+    feedback: EmptyInput = "warn"
+    activities: EmptyInput = "warn"
+    targets: EmptyInput = "warn"
+
+    def for_input(self, dataset: str) -> EmptyInput:
+        """The setting for ``dataset``; an input not listed here warns."""
+        setting: EmptyInput = getattr(self, dataset, "warn")
+        return setting
+
+
 class GateConfig(BaseModel):
     """Thresholds of the data-quality gate; every field has a safe default."""
 
@@ -55,6 +83,7 @@ class GateConfig(BaseModel):
     earliest_date: date = date(2000, 1, 1)
     # Days a date may lie after the run date (source time zones run ahead).
     future_days: Annotated[int, Field(ge=0, le=31)] = 1
+    empty_inputs: EmptyInputs = EmptyInputs()
 
 
 def gate_config_path(config_dir: Path) -> Path:

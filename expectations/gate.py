@@ -86,7 +86,7 @@ def run_gate(
     started = time.monotonic()
     missing = _missing_warehouse(connection_string, backend)
     if missing is not None:
-        logger.error("gate %s cannot run: %s", scope.label, missing)
+        logger.error("gate %s cannot run: %s", scope.run_label, missing)
         results = tuple(
             _not_evaluated(suite, check, missing)
             for suite in suites
@@ -98,7 +98,7 @@ def run_gate(
             connection_string, backend, suites, run_id, data_docs_dir
         )
     report = GateReport(
-        period=scope.label,
+        period=scope.run_label,
         run_id=run_id,
         checks=results,
         data_docs_index=data_docs_index,

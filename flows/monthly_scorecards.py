@@ -52,12 +52,10 @@ def monthly_scorecards(
         summary.pull = pull_files(summary.run_id)
         summary.transform = transform()
         summary.lineage_docs = document_lineage()
-        # The gate's checks cover the month's quarter up to the month's end.
-        summary.gate = check_quality(
-            month.quarter, summary.run_id, as_of=month.last_day
-        )
+        # The inputs up to the month's end and the month's scorecards.
+        summary.gate = check_quality(month.quarter, summary.run_id, month=month)
         summary.held = not block_on_gate(
-            summary.gate, month.quarter, summary.run_id, publish_despite_warnings
+            summary.gate, summary.run_id, publish_despite_warnings
         )
         if not (dry_run or summary.held):
             summary.scorecard_mail = send_scorecards(month.label, partners)

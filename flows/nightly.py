@@ -46,7 +46,7 @@ def nightly(
         summary.transform = transform()
         summary.lineage_docs = document_lineage()
         summary.gate = check_quality(period, summary.run_id, as_of=day)
-        block_on_gate(summary.gate, period, summary.run_id, publish_despite_warnings)
+        block_on_gate(summary.gate, summary.run_id, publish_despite_warnings)
         summary.scorecard_report, summary.scored_partners = publish_scorecards(period)
         summary.warnings = alert_new_warnings(period, summary.run_id)
     return summary

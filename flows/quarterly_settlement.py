@@ -63,7 +63,7 @@ def quarterly_settlement(
         summary.lineage_docs = document_lineage()
         summary.gate = check_quality(quarter, summary.run_id)
         summary.held = not block_on_gate(
-            summary.gate, quarter, summary.run_id, publish_despite_warnings
+            summary.gate, summary.run_id, publish_despite_warnings
         )
         summary.scorecard_report, summary.scored_partners = publish_scorecards(quarter)
         held_or_dry = dry_run or summary.held

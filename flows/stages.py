@@ -31,7 +31,7 @@ from channelops.outbox import (
     queue_statements,
     send_pending,
 )
-from channelops.periods import Quarter, today_in
+from channelops.periods import Month, Quarter, today_in
 from channelops.publish import PublishReport, publish_statements
 from channelops.pull import PullReport, pull
 from channelops.settings import Settings, load_settings
@@ -198,21 +198,22 @@ def transform() -> TransformReport:
     retry_condition_fn=only_transient,
 )
 def check_quality(
-    period: Quarter, run_id: str, as_of: date | None = None
+    period: Quarter, run_id: str, as_of: date | None = None, month: Month | None = None
 ) -> GateReport:
-    """Run every gate suite, keep the results, show them as a run artifact.
+    """Run the run's gate suites, keep the results, show them as a run artifact.
 
     ``as_of`` cuts an open quarter (nightly) at that day; a settlement
-    leaves it out and checks the whole quarter.
+    leaves it out and checks the whole quarter. ``month`` (a monthly
+    scorecard run, ``period`` its quarter) checks the inputs up to the
+    month's end and the month's scorecards, which is what that run mails.
     """
     settings = load_settings()
-    scope = Scope(
-        period=period,
-        currency=settings.currency,
-        today=today_in(settings.timezone),
-        config=load_gate_config(settings.config_dir),
-        as_of=as_of,
-    )
+    today = today_in(settings.timezone)
+    config = load_gate_config(settings.config_dir)
+    if month is None:
+        scope = Scope(period, settings.currency, today, config, as_of=as_of)
+    else:
+        scope = Scope.for_month(month, settings.currency, today, config)
     report = run_gate(
         settings.warehouse_url,
         scope,
@@ -222,13 +223,13 @@ def check_quality(
     with Warehouse(settings) as warehouse:
         record_results(warehouse, report)
     create_markdown_artifact(
-        key=f"gate-{period.label.lower()}",
+        key=f"gate-{report.period.lower()}",
         markdown=report.summary_markdown(),
-        description=f"channelops data-quality gate {period.label}",
+        description=f"channelops data-quality gate {report.period}",
     )
     get_run_logger().info(
         "Gate for %s: %s; %d check(s), %d blocking failure(s), %d warning(s)",
-        period.label,
+        report.period,
         report.headline(),
         len(report.checks),
         len(report.blocking_failures),
@@ -489,7 +490,6 @@ def publish_summary(summary: RunSummary) -> None:
 
 def block_on_gate(
     gate: GateReport,
-    period: Quarter,
     run_id: str,
     publish_despite_warnings: str | None = None,
 ) -> bool:
@@ -504,12 +504,12 @@ def block_on_gate(
     verdict = gate.verdict(reason)
     logger = get_run_logger()
     if verdict is Verdict.BLOCK:
-        _alert_gate(gate, period, run_id, "已阻止发布 / publication blocked", reason)
+        _alert_gate(gate, run_id, "已阻止发布 / publication blocked", reason)
         failing = ", ".join(c.name for c in gate.blocking_failures) or (
             "no blocking check ran"
         )
         raise GateBlocked(
-            f"data-quality gate blocked publication for {period.label}: {failing}. "
+            f"data-quality gate blocked publication for {gate.period}: {failing}. "
             "No statement was published and no partner e-mail was sent; fix the "
             "input named in the ops alert, then run again"
             + (
@@ -519,11 +519,11 @@ def block_on_gate(
             )
         )
     if verdict is Verdict.HOLD:
-        _alert_gate(gate, period, run_id, "对账单暂缓发布 / statements held", None)
+        _alert_gate(gate, run_id, "对账单暂缓发布 / statements held", None)
         logger.warning(
             "Gate for %s passed with %d warning(s): statements and partner mail "
             "are held; rerun with publish_despite_warnings='<reason>' to publish",
-            period.label,
+            gate.period,
             len(gate.warnings),
         )
         return False
@@ -533,19 +533,17 @@ def block_on_gate(
             record_override(
                 warehouse, gate, flow=flow_run.get_flow_name() or "-", reason=reason
             )
-        _alert_gate(
-            gate, period, run_id, "已带警告发布 / published despite warnings", reason
-        )
+        _alert_gate(gate, run_id, "已带警告发布 / published despite warnings", reason)
     elif reason is not None:
         logger.info(
             "Gate for %s has no warnings; publish_despite_warnings was not needed",
-            period.label,
+            gate.period,
         )
     return True
 
 
 def _alert_gate(
-    gate: GateReport, period: Quarter, run_id: str, outcome: str, reason: str | None
+    gate: GateReport, run_id: str, outcome: str, reason: str | None
 ) -> None:
     lines = gate.alert_lines()
     if gate.blocking_failures:
@@ -562,7 +560,7 @@ def _alert_gate(
     else:
         lines.append(f"Published despite the warnings; recorded reason: {reason}")
     alert_ops(
-        f"[channelops] 数据质量检查 {period.label}: {outcome}",
+        f"[channelops] 数据质量检查 {gate.period}: {outcome}",
         lines,
         key=f"gate:{run_id}",
     )

@@ -10,7 +10,11 @@ the pull quarantined, and for dated inputs the period's completeness (rows
 present, not collapsed against the previous period).
 
 Order lines decide the money, so their problems block; the other inputs
-feed scorecards and mail, so most of theirs warn (see ``_ROLES``).
+feed scorecards and mail, so most of theirs warn (see ``_ROLES``). An
+unknown partner blocks on order lines and payments, whose rows decide a
+partner's rebate, and warns elsewhere; the references check reads the
+rows the pull quarantined for an unknown partner as well as the loaded
+ones, so it fires with that severity whichever way the row arrived.
 """
 
 from __future__ import annotations
@@ -62,7 +66,8 @@ class _Role:
     period_date: str | None = None
     # Its rows decide rebate amounts: quarantine, dates, currency block.
     settles_money: bool = False
-    # An unknown partner on it blocks (order lines, payments, tickets).
+    # An unknown partner on it blocks: order lines (the rebate basis) and
+    # payments (collections decide eligibility); elsewhere it warns.
     reference_blocks: bool = False
     # The settlement cannot run without at least one row of it.
     required: bool = False
@@ -78,7 +83,7 @@ _ROLES = {
         required=True,
     ),
     "payments": _Role(period_date="paid_date", reference_blocks=True),
-    "feedback": _Role(period_date="created_at", reference_blocks=True),
+    "feedback": _Role(period_date="created_at"),
     "activities": _Role(period_date="start_date"),
     "targets": _Role(),
 }
@@ -104,8 +109,9 @@ def _input_suite(dataset: Dataset, role: _Role, scope: Scope) -> Suite:
         _files_reconcile(dataset),
         _nothing_quarantined(dataset, role),
     ]
-    if role.period_date is None and role.required:
-        checks.append(_present(dataset))
+    presence = _presence_severity(dataset, role, scope)
+    if presence is not None:
+        checks.append(_present(dataset, presence))
     if role.period_date is not None:
         checks += _period_checks(dataset, role, scope)
     if dataset.name == "order_lines":
@@ -337,6 +343,13 @@ order by input_row._file_name, input_row._row_number
     ]
 
 
+# How the pull records a row it took back for an unknown partner
+# (channelops.pull; tests/expectations/test_unknown_partner.py runs the
+# real pull against this).
+_UNKNOWN_PARTNER_FIELD = "partner_id"
+_UNKNOWN_PARTNER_REASON = "unknown partner%"
+
+
 def _partner_known(dataset: Dataset, role: _Role) -> list[Check]:
     if "partner_id" not in dataset.field_names or dataset.name == "partners":
         return []
@@ -345,22 +358,38 @@ def _partner_known(dataset: Dataset, role: _Role) -> list[Check]:
             f"{dataset.name}_partner_known",
             _whole(dataset),
             Severity.BLOCK if role.reference_blocks else Severity.WARN,
-            f"Every partner_id in {_table(dataset)} is a partner in raw.partners.",
+            f"Every partner_id in {_table(dataset)} is a partner in raw.partners, "
+            f"and no row of the {dataset.name} files was quarantined for naming "
+            "an unknown partner.",
             "Add the partner to the partners file, or correct the code in the "
-            f"{dataset.name} file; if the partners file lost it, restore the "
+            f"{dataset.name} file named in the sample rows and put it back in "
+            "the drop folder; if the partners file lost it, restore the "
             "partner there.",
-            """
+            f"""
 select
-    input_row._file_name,
-    input_row._row_number,
-    input_row.partner_id
-from {batch} as input_row
+    input_row._file_name as file_name,
+    -- Cast alike: a retyped lineage column is the columns check's to report.
+    cast(input_row._row_number as integer) as row_number,
+    input_row.partner_id,
+    'loaded' as row_status
+from {{batch}} as input_row
 left join raw.partners as partner
     on partner.partner_id = input_row.partner_id
 where
     input_row.partner_id is not null
     and partner.partner_id is null
-order by input_row._file_name, input_row._row_number
+union all
+select
+    quarantined.file_name,
+    cast(quarantined.row_number as integer) as row_number,
+    quarantined.value as partner_id,
+    'quarantined' as row_status
+from ops.quarantine as quarantined
+where
+    quarantined.dataset = {sql_text(dataset.name)}
+    and quarantined.field = {sql_text(_UNKNOWN_PARTNER_FIELD)}
+    and quarantined.reason like {sql_text(_UNKNOWN_PARTNER_REASON)}
+order by file_name, row_number
 """,
         )
     ]
@@ -471,16 +500,31 @@ order by
     )
 
 
-def _present(dataset: Dataset) -> Check:
+def _presence_severity(dataset: Dataset, role: _Role, scope: Scope) -> Severity | None:
+    # Required inputs block (order lines per period, in _period_checks); the
+    # others fail as gate.yml's empty_inputs says, or are not checked.
+    if role.required:
+        return None if role.period_date is not None else Severity.BLOCK
+    setting = scope.config.empty_inputs.for_input(dataset.name)
+    return None if setting == "ignore" else Severity(setting)
+
+
+def _present(dataset: Dataset, severity: Severity) -> Check:
+    remedy = (
+        f"Put the {dataset.name} export in the drop folder and check the "
+        "file patterns of its source mapping"
+    )
+    if severity is Severity.WARN:
+        remedy += (
+            f"; if you do not supply {dataset.name}, set it to ignore under "
+            "empty_inputs in gate.yml"
+        )
     return Check(
         name=f"{dataset.name}_present",
         batch=_whole(dataset),
-        severity=Severity.BLOCK,
+        severity=severity,
         description=f"{_table(dataset)} has at least one row.",
-        remedy=(
-            f"Put the {dataset.name} export in the drop folder and check the "
-            "file patterns of its source mapping."
-        ),
+        remedy=f"{remedy}.",
         expectation=ExpectTableRowCountToBeBetween,
         arguments={"min_value": 1},
     )

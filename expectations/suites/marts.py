@@ -1,12 +1,15 @@
 """One suite per published mart: scorecards, rebate statements, statement lines.
 
-Each reads the mart's rows for the quarter being settled. Scorecard checks
-are keyed on ``period`` + ``partner_id`` only, so rows of another grain
-(monthly scorecards) in the same table do not disturb them. Totals and the
-ledger are reconciled in ``expectations.suites.settlement``.
+Each reads the mart's rows for the quarter being settled; the monthly
+scorecard suite (``monthly_scorecard_suite``) reads the month a monthly
+scorecard run mails. Scorecard checks are keyed on ``period`` +
+``partner_id``. Totals and the ledger are reconciled in
+``expectations.suites.settlement``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from great_expectations.expectations.core.expect_column_values_to_be_between import (
     ExpectColumnValuesToBeBetween,
@@ -33,6 +36,7 @@ from expectations.checks import (
     Scope,
     Severity,
     Suite,
+    Window,
     sql_check,
     sql_decimal,
     sql_text,
@@ -40,6 +44,7 @@ from expectations.checks import (
 from expectations.suites.shape import Column, columns_check
 
 SCORECARD = "marts.fct_partner_scorecard"
+MONTHLY_SCORECARD = "marts.fct_partner_scorecard_monthly"
 CHURN_RISK = "marts.fct_churn_risk"
 RISK_LEVELS = ("none", "low", "medium", "high")
 STATEMENTS = "marts.fct_rebate_statements"
@@ -65,17 +70,17 @@ def mart_suites(scope: Scope) -> tuple[Suite, ...]:
     )
 
 
-def _period_batch(table: str, scope: Scope, *keys: str) -> Batch:
+def _period_batch(table: str, period: str, *keys: str) -> Batch:
     return Batch(
         table=table,
         label="period",
-        condition=f"period = {sql_text(scope.label)}",
+        condition=f"period = {sql_text(period)}",
         key_columns=keys,
     )
 
 
-def _active_partners_with_sales(scope: Scope) -> str:
-    # Partners whose order lines of the quarter include a sale or a return.
+def _active_partners_with_sales(window: Window) -> str:
+    # Partners whose order lines of the window include a sale or a return.
     return f"""
     select distinct order_line.partner_id
     from raw.order_lines as order_line
@@ -84,22 +89,22 @@ def _active_partners_with_sales(scope: Scope) -> str:
     where
         coalesce(partner.status, 'active') = 'active'
         and order_line.line_type in ('sale', 'return')
-        and {scope.quarter.condition("order_line.order_date")}"""
+        and {window.condition("order_line.order_date")}"""
 
 
 def _covers_partners(
-    name: str, table: str, scope: Scope, noun: str, alias: str
+    name: str, table: str, period: str, window: Window, noun: str, alias: str
 ) -> Check:
     return sql_check(
         name,
-        _period_batch(table, scope, "partner_id"),
+        _period_batch(table, period, "partner_id"),
         Severity.BLOCK,
-        f"Every active partner with sales or returns dated in {scope.label} "
-        f"has a {noun} for {scope.label}.",
-        f"A partner would be left out: {_REBUILD}",
+        f"Every active partner with sales or returns dated in {period} "
+        f"has a {noun} for {period}.",
+        f"A partner would be left out: {_REBUILD[0].lower()}{_REBUILD[1:]}",
         f"""
 select with_sales.partner_id
-from ({_active_partners_with_sales(scope)}
+from ({_active_partners_with_sales(window)}
 ) as with_sales
 left join {{batch}} as {alias}
     on {alias}.partner_id = with_sales.partner_id
@@ -109,14 +114,14 @@ order by with_sales.partner_id
     )
 
 
-def _present(table: str, scope: Scope, noun: str) -> Check:
+def _present(table: str, period: str, name: str) -> Check:
     return Check(
-        name=f"{noun}_present_in_period",
-        batch=_period_batch(table, scope),
+        name=name,
+        batch=_period_batch(table, period),
         severity=Severity.BLOCK,
-        description=f"{table} has rows for {scope.label}.",
+        description=f"{table} has rows for {period}.",
         remedy=(
-            f"Nothing was built for {scope.label}: check that the period's order "
+            f"Nothing was built for {period}: check that the period's order "
             "lines loaded (see the order_lines suite), then rerun the run."
         ),
         expectation=ExpectTableRowCountToBeBetween,
@@ -124,42 +129,105 @@ def _present(table: str, scope: Scope, noun: str) -> Check:
     )
 
 
+@dataclass(frozen=True)
+class _Scorecards:
+    """One scorecard mart for one period: what its suite is declared for."""
+
+    suite: str
+    table: str
+    period: str
+    window: Window
+    # How the checks name one row: "2026Q3 scorecard", "2026-09 monthly scorecard".
+    noun: str
+    # The columns what the mart feeds reads.
+    columns: tuple[Column, ...]
+    reader: str
+
+
 def _scorecard_suite(scope: Scope) -> Suite:
-    batch = _period_batch(SCORECARD, scope, "partner_id", "period")
+    return _scorecards_suite(
+        _Scorecards(
+            suite="partner_scorecard",
+            table=SCORECARD,
+            period=scope.label,
+            window=scope.quarter,
+            noun="scorecard",
+            columns=(
+                Column("partner_id", "text"),
+                Column("period", "text"),
+                Column("net_sales", "decimal", 2),
+                Column("score", "decimal", 2),
+                Column("tier", "text"),
+            ),
+            reader="the publication",
+        ),
+        present_name="partner_scorecard_present_in_period",
+    )
+
+
+def monthly_scorecard_suite(scope: Scope) -> Suite:
+    """What a monthly scorecard run mails: each partner's scorecard of the month."""
+    if scope.month is None:
+        raise ValueError(
+            "monthly scorecard suite: expected a scope with a month "
+            "(Scope.for_month), received one for the quarter "
+            f"{scope.label!r}"
+        )
+    month = scope.month
+    return _scorecards_suite(
+        _Scorecards(
+            suite="partner_scorecard_monthly",
+            table=MONTHLY_SCORECARD,
+            period=month.label,
+            window=Window(month.first_day, month.next().first_day),
+            noun="monthly scorecard",
+            columns=(
+                Column("partner_id", "text"),
+                Column("period", "text"),
+                Column("score", "decimal", 2),
+                Column("tier", "text"),
+                Column("tier_label_zh", "text"),
+                Column("tier_label_en", "text"),
+                Column("score_rank", "integer"),
+                Column("scored_partner_count", "integer"),
+            ),
+            reader="the scorecard e-mail",
+        ),
+        present_name="partner_scorecard_monthly_present_in_month",
+    )
+
+
+def _scorecards_suite(mart: _Scorecards, *, present_name: str) -> Suite:
+    batch = _period_batch(mart.table, mart.period, "partner_id", "period")
+    name = mart.suite
     return Suite(
-        name="partner_scorecard",
+        name=name,
         kind="mart",
-        guards=SCORECARD,
+        guards=mart.table,
         checks=(
             columns_check(
-                "partner_scorecard_columns_present",
-                SCORECARD,
-                (
-                    Column("partner_id", "text"),
-                    Column("period", "text"),
-                    Column("net_sales", "decimal", 2),
-                    Column("score", "decimal", 2),
-                    Column("tier", "text"),
-                ),
-                guards="the publication",
+                f"{name}_columns_present",
+                mart.table,
+                mart.columns,
+                guards=mart.reader,
                 remedy=_MODEL_CHANGED,
             ),
-            _present(SCORECARD, scope, "partner_scorecard"),
+            _present(mart.table, mart.period, present_name),
             Check(
-                name="partner_scorecard_partner_id_not_null",
+                name=f"{name}_partner_id_not_null",
                 batch=batch,
                 severity=Severity.BLOCK,
-                description=f"Every {scope.label} scorecard names its partner.",
+                description=f"Every {mart.period} {mart.noun} names its partner.",
                 remedy=_REBUILD,
                 expectation=ExpectColumnValuesToNotBeNull,
                 arguments={"column": "partner_id"},
             ),
             Check(
-                name="partner_scorecard_partner_period_unique",
+                name=f"{name}_partner_period_unique",
                 batch=batch,
                 severity=Severity.BLOCK,
                 description=(
-                    f"The {scope.label} scorecard has one row per partner "
+                    f"The {mart.period} {mart.noun} has one row per partner "
                     "(partner_id, period is unique)."
                 ),
                 remedy=_REBUILD,
@@ -167,26 +235,28 @@ def _scorecard_suite(scope: Scope) -> Suite:
                 arguments={"column_list": ["partner_id", "period"]},
             ),
             _covers_partners(
-                "partner_scorecard_covers_active_partners",
-                SCORECARD,
-                scope,
-                "scorecard",
+                f"{name}_covers_active_partners",
+                mart.table,
+                mart.period,
+                mart.window,
+                mart.noun,
                 "scorecard",
             ),
             Check(
-                name="partner_scorecard_score_in_range",
+                name=f"{name}_score_in_range",
                 batch=batch,
                 severity=Severity.BLOCK,
-                description=f"Every {scope.label} score lies between 0 and 100.",
+                description=f"Every {mart.period} score lies between 0 and 100.",
                 remedy=_REBUILD,
                 expectation=ExpectColumnValuesToBeBetween,
                 arguments={"column": "score", "min_value": 0, "max_value": 100},
             ),
             sql_check(
-                "partner_scorecard_tier_configured",
+                f"{name}_tier_configured",
                 batch,
                 Severity.BLOCK,
-                f"Every {scope.label} scorecard's tier is one of config/scorecard.yml.",
+                f"Every {mart.period} {mart.noun}'s tier is one of "
+                "config/scorecard.yml.",
                 "The tiers changed after the models were built: rerun the run "
                 "(it reloads the rules before dbt rebuilds the marts).",
                 """
@@ -258,7 +328,7 @@ def _churn_risk_suite(scope: Scope) -> Suite:
 
 
 def _statements_suite(scope: Scope) -> Suite:
-    batch = _period_batch(STATEMENTS, scope, "statement_key", "partner_id")
+    batch = _period_batch(STATEMENTS, scope.label, "statement_key", "partner_id")
     of_period = f"{scope.label} rebate statement"
     return Suite(
         name="rebate_statements",
@@ -280,7 +350,7 @@ def _statements_suite(scope: Scope) -> Suite:
                 guards="the publication",
                 remedy=_MODEL_CHANGED,
             ),
-            _present(STATEMENTS, scope, "rebate_statements"),
+            _present(STATEMENTS, scope.label, "rebate_statements_present_in_period"),
             Check(
                 name="rebate_statements_statement_key_not_null",
                 batch=batch,
@@ -316,7 +386,8 @@ def _statements_suite(scope: Scope) -> Suite:
             _covers_partners(
                 "rebate_statements_cover_active_partners",
                 STATEMENTS,
-                scope,
+                scope.label,
+                scope.quarter,
                 "rebate statement",
                 "statement",
             ),
@@ -395,7 +466,7 @@ order by statement.partner_id
 
 
 def _statement_lines_suite(scope: Scope) -> Suite:
-    batch = _period_batch(STATEMENT_LINES, scope, "statement_key", "line_no")
+    batch = _period_batch(STATEMENT_LINES, scope.label, "statement_key", "line_no")
     return Suite(
         name="rebate_statement_lines",
         kind="mart",

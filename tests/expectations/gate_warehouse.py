@@ -18,19 +18,30 @@ import duckdb
 import psycopg2
 
 from channelops.contract import DATASETS
-from channelops.periods import Quarter
-from channelops.publish import LEDGER_DDL, SETTLEMENT_LEDGER_DDL
+from channelops.periods import Month, Quarter
+from channelops.publish import (
+    LEDGER_DDL,
+    SETTLEMENT_LEDGER_DDL,
+    SETTLEMENT_VERSIONS_DDL,
+)
+from channelops.rules.adjustments import ADJUSTMENTS_DDL
 from channelops.warehouse import OPS_DDL, raw_table_ddl
 from expectations.checks import Scope
 
 PERIOD = "2026Q3"
+MONTH = "2026-09"
 TODAY = date(2026, 12, 4)
 CURRENCY = "CNY"
-SCHEMAS = ("raw", "config", "ops", "marts")
+SCHEMAS = ("raw", "config", "ops", "intermediate", "marts")
 
 
 def scope(period: str = PERIOD) -> Scope:
     return Scope(Quarter.parse(period), CURRENCY, TODAY)
+
+
+def month_scope(month: str = MONTH) -> Scope:
+    """What a monthly scorecard run for ``month`` gates."""
+    return Scope.for_month(Month.parse(month), CURRENCY, TODAY)
 
 
 SCHEMA_SQL = (
@@ -44,6 +55,18 @@ SCHEMA_SQL = (
         net_sales decimal(18, 2),
         score decimal(7, 2),
         tier varchar
+    )
+    """,
+    """
+    create table marts.fct_partner_scorecard_monthly (
+        partner_id varchar,
+        period varchar,
+        score decimal(7, 2),
+        tier varchar,
+        tier_label_zh varchar,
+        tier_label_en varchar,
+        score_rank bigint,
+        scored_partner_count bigint
     )
     """,
     """
@@ -79,7 +102,24 @@ SCHEMA_SQL = (
         total_amount decimal(18, 2)
     )
     """,
+    """
+    create table marts.dim_partners (
+        partner_id varchar,
+        partner_name varchar
+    )
+    """,
+    "create schema if not exists intermediate",
+    """
+    create table intermediate.int_rebates__settlements (
+        program_id varchar,
+        partner_id varchar,
+        period varchar,
+        amount decimal(18, 2)
+    )
+    """,
+    ADJUSTMENTS_DDL,
     LEDGER_DDL,
+    SETTLEMENT_VERSIONS_DDL,
     SETTLEMENT_LEDGER_DDL,
 )
 
@@ -194,6 +234,15 @@ GOOD_DATA_SQL = (
     """,
     "insert into config.scorecard_tiers values "
     "('gold'), ('silver'), ('bronze'), ('none')",
+    # Only P002 sold in 2026-09; P001 keeps a monthly row from its first month.
+    """
+    insert into marts.fct_partner_scorecard_monthly values
+        ('P001', '2026-07', 90.00, 'gold', '金牌', 'Gold', 1, 1),
+        ('P001', '2026-08', 20.00, 'bronze', '铜牌', 'Bronze', 1, 1),
+        ('P001', '2026-09', null, 'none', '数据不足', 'Insufficient data',
+            null, 1),
+        ('P002', '2026-09', 70.00, 'silver', '银牌', 'Silver', 1, 1)
+    """,
     # P001's monthly rows share the period label's table but not its grain.
     """
     insert into marts.fct_churn_risk values
@@ -223,6 +272,32 @@ GOOD_DATA_SQL = (
         ('P001-2026Q3', 'P001', '2026Q3', 'CNY', 900.00, 2, 36.00),
         ('P002-2026Q3', 'P002', '2026Q3', 'CNY', 500.00, 1, 10.00)
     """,
+    """
+    insert into marts.dim_partners values
+        ('P001', 'Alpha Trading'),
+        ('P002', 'Beta Systems'),
+        ('P003', 'Gamma Retail')
+    """,
+    # What the programs settle, before the statement lines: P003's zero
+    # settlement has no line; 2026Q2's is another period.
+    """
+    insert into intermediate.int_rebates__settlements values
+        ('growth', 'P001', '2026Q2', 1.00),
+        ('growth', 'P001', '2026Q3', 27.00),
+        ('loyalty', 'P001', '2026Q3', 9.00),
+        ('growth', 'P002', '2026Q3', 10.00),
+        ('growth', 'P003', '2026Q3', 0.00)
+    """,
+    # A1 and A2 are approved and on P002's statement; A3 is not approved.
+    """
+    insert into config.rebate_adjustments values
+        ('A1', 'P002', '2026Q3', null, -5.00, 'short shipment', 'approved',
+            'finance'),
+        ('A2', 'P002', '2026Q3', null, 5.00, 'goodwill', 'approved',
+            'finance'),
+        ('A3', 'P001', '2026Q3', 'growth', 100.00, 'year-end deal',
+            'pending', null)
+    """,
     # P001's 2026Q3 statement was published twice: v2 is a correction whose
     # one delta line adds 6.00 to v1's 30.00.
     """
@@ -233,6 +308,18 @@ GOOD_DATA_SQL = (
             'i2', '0.1.0', 'run-2', timestamp '2026-10-04 08:00:00'),
         ('P002-2026Q3', 'P002', '2026Q3', 1, 'c3', 'CNY', 10.00, 1, 'v1.json',
             'i1', '0.1.0', 'run-1', timestamp '2026-10-03 08:00:00')
+    """,
+    """
+    insert into ops.settlement_versions values
+        ('P001-2026Q3', 'P001', '2026Q3', 1, 's1', 'growth v1, loyalty v1',
+            'i1', '0.1.0', 'first settlement of the period', 'run-1',
+            timestamp '2026-10-03 08:00:00'),
+        ('P001-2026Q3', 'P001', '2026Q3', 2, 's2', 'growth v1, loyalty v1',
+            'i2', '0.1.0', 'corrects v1: input files changed', 'run-2',
+            timestamp '2026-10-04 08:00:00'),
+        ('P002-2026Q3', 'P002', '2026Q3', 1, 's3', 'growth v1', 'i1',
+            '0.1.0', 'first settlement of the period', 'run-1',
+            timestamp '2026-10-03 08:00:00')
     """,
     # Their movements: v2 of P001 corrects v1 by +6.00.
     """
@@ -259,7 +346,7 @@ _SAMPLE = {
     "activities": ("activity_id = 'A01'", "activity_type"),
     "targets": ("partner_id = 'P002'", "target_amount"),
 }
-_FILES = {
+FILES = {
     "partners": "partners.csv",
     "partner_contacts": "contacts.csv",
     "order_lines": "q3.csv",
@@ -275,7 +362,7 @@ def _count_one_more(dataset: str, *, quarantined: bool) -> str:
     return (
         f"update ops.load_files set rows_read = rows_read + 1, "
         f"{counter} = {counter} + 1 "
-        f"where dataset = '{dataset}' and file_name = '{_FILES[dataset]}'"
+        f"where dataset = '{dataset}' and file_name = '{FILES[dataset]}'"
     )
 
 
@@ -299,11 +386,30 @@ def _generic_breakages(dataset: str) -> dict[str, tuple[str, ...]]:
         ),
         f"{dataset}_nothing_quarantined": (
             "insert into ops.quarantine values ('b1', 'acme', "
-            f"'{dataset}', '{_FILES[dataset]}', 9, 'amount', '1,2,3', "
+            f"'{dataset}', '{FILES[dataset]}', 9, 'amount', '1,2,3', "
             "'is not a number')",
             _count_one_more(dataset, quarantined=True),
         ),
     }
+
+
+def quarantined_unknown_partner(dataset: str) -> tuple[str, ...]:
+    """The pull took a row of ``dataset`` back: its partner P404 is unknown."""
+    return (
+        "insert into ops.quarantine values ('b1', 'acme', "
+        f"'{dataset}', '{FILES[dataset]}', 7, 'partner_id', 'P404', "
+        "'unknown partner: not in the partner master data; add the partner "
+        "to the partners file or correct the code')",
+        _count_one_more(dataset, quarantined=True),
+    )
+
+
+# The inputs with a partner reference.
+REFERENCING = tuple(
+    name
+    for name in DATASETS
+    if name != "partners" and "partner_id" in DATASETS[name].field_names
+)
 
 
 def _partner_unknown(dataset: str) -> dict[str, tuple[str, ...]]:
@@ -352,8 +458,7 @@ BREAKAGES: dict[str, tuple[str, ...]] = {
     },
     **{
         name: statements
-        for dataset in DATASETS
-        if dataset != "partners" and "partner_id" in DATASETS[dataset].field_names
+        for dataset in REFERENCING
         for name, statements in _partner_unknown(dataset).items()
     },
     "partners_status_allowed": (
@@ -363,11 +468,15 @@ BREAKAGES: dict[str, tuple[str, ...]] = {
         "update raw.partners set joined_date = date '1899-12-30' "
         "where partner_id = 'P002'",
     ),
-    "partners_present": (
-        "delete from raw.partners",
-        "update ops.load_files set rows_read = 0, rows_loaded = 0 "
-        "where dataset = 'partners'",
-    ),
+    **{
+        f"{dataset}_present": (
+            f"delete from raw.{dataset}",
+            "update ops.load_files set rows_read = 0, rows_loaded = 0 "
+            f"where dataset = '{dataset}'",
+        )
+        for dataset in DATASETS
+        if dataset != "order_lines"
+    },
     "partner_contacts_language_allowed": (
         "update raw.partner_contacts set language = 'fr' where partner_id = 'P002'",
     ),
@@ -477,6 +586,34 @@ BREAKAGES: dict[str, tuple[str, ...]] = {
         "update marts.fct_partner_scorecard set tier = 'platinum' "
         "where partner_id = 'P002' and period = '2026Q3'",
     ),
+    "partner_scorecard_monthly_columns_present": (
+        "alter table marts.fct_partner_scorecard_monthly "
+        "alter column score type float8",
+    ),
+    "partner_scorecard_monthly_present_in_month": (
+        "delete from marts.fct_partner_scorecard_monthly where period = '2026-09'",
+    ),
+    "partner_scorecard_monthly_partner_id_not_null": (
+        "update marts.fct_partner_scorecard_monthly set partner_id = null "
+        "where partner_id = 'P001' and period = '2026-09'",
+    ),
+    "partner_scorecard_monthly_partner_period_unique": (
+        "insert into marts.fct_partner_scorecard_monthly values "
+        "('P002', '2026-09', 70.00, 'silver', '银牌', 'Silver', 1, 1)",
+    ),
+    # The month before still has P002's row: only the month mailed counts.
+    "partner_scorecard_monthly_covers_active_partners": (
+        "update marts.fct_partner_scorecard_monthly set period = '2026-08' "
+        "where partner_id = 'P002' and period = '2026-09'",
+    ),
+    "partner_scorecard_monthly_score_in_range": (
+        "update marts.fct_partner_scorecard_monthly set score = -0.01 "
+        "where partner_id = 'P002' and period = '2026-09'",
+    ),
+    "partner_scorecard_monthly_tier_configured": (
+        "update marts.fct_partner_scorecard_monthly set tier = 'platinum' "
+        "where partner_id = 'P002' and period = '2026-09'",
+    ),
     "churn_risk_columns_present": (
         "alter table marts.fct_churn_risk drop column reason_count",
     ),
@@ -543,20 +680,34 @@ BREAKAGES: dict[str, tuple[str, ...]] = {
         "('P009-2026Q3', '2026Q3', 1, 'growth', 0.00, 0.010000, 0.00, "
         "'program')",
     ),
-    # Each copy matches its lines, but the period counts P002 twice.
-    "period_total_matches_rebate_lines": (
-        "insert into marts.fct_rebate_statements "
-        "values ('P002-2026Q3', 'P002', '2026Q3', 'CNY', 500.00, 1, 10.00)",
+    # The marts lost P001's loyalty line and its total followed: they agree
+    # with themselves, not with what the programs settled.
+    "period_total_matches_rebate_settlements": (
+        "delete from marts.fct_rebate_statement_lines "
+        "where statement_key = 'P001-2026Q3' and line_no = 2",
+        "update marts.fct_rebate_statements set total_amount = 27.00, "
+        "line_count = 1 where statement_key = 'P001-2026Q3'",
     ),
-    "statement_ledger_versions_contiguous": (
-        "update ops.statement_versions set version = 3 "
-        "where statement_key = 'P001-2026Q3' and version = 2",
+    "statements_reach_the_ledger": (
+        "delete from marts.dim_partners where partner_id = 'P002'",
     ),
+    # v2 renumbered v3 throughout the ledger: its movements still match.
+    "statement_ledger_versions_contiguous": tuple(
+        f"update {table} set version = 3 "
+        "where statement_key = 'P001-2026Q3' and version = 2"
+        for table in (
+            "ops.statement_versions",
+            "ops.settlement_versions",
+            "ops.settlement_ledger",
+        )
+    ),
+    # A version published with no movements at all.
     "statement_ledger_versions_match_movements": (
-        "update ops.settlement_ledger set amount = 6.01 "
-        "where statement_key = 'P001-2026Q3' and version = 2",
+        "delete from ops.settlement_ledger where statement_key = 'P002-2026Q3'",
     ),
+    # P002's sales vanished: nothing settled, no statement, no lines.
     "statement_ledger_statements_still_computed": (
+        "delete from intermediate.int_rebates__settlements where partner_id = 'P002'",
         "delete from marts.fct_rebate_statement_lines "
         "where statement_key = 'P002-2026Q3'",
         "delete from marts.fct_rebate_statements where statement_key = 'P002-2026Q3'",

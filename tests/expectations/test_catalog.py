@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from channelops.cli import app
 from channelops.settings import DEFAULT_CONFIG_DIR
-from expectations.catalog import EXAMPLE_SCOPE, catalog_markdown
+from expectations.catalog import EXAMPLE_MONTH_SCOPE, EXAMPLE_SCOPE, catalog_markdown
 from expectations.suites import all_checks, gate_suites
 from tests.conftest import REPO
 
@@ -33,7 +33,12 @@ def test_docs_should_list_the_checks_as_declared() -> None:
 def test_every_check_should_appear_once_with_severity_and_remedy() -> None:
     catalog = catalog_markdown()
 
-    for check in all_checks(gate_suites(EXAMPLE_SCOPE)):
+    checks = {
+        check.name: check
+        for scope in (EXAMPLE_SCOPE, EXAMPLE_MONTH_SCOPE)
+        for check in all_checks(gate_suites(scope))
+    }
+    for check in checks.values():
         row = f"| `{check.name}` | {check.severity.value} | "
         assert catalog.count(row) == 1, check.name
         assert check.remedy.replace("|", "\\|") in catalog

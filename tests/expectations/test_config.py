@@ -58,6 +58,8 @@ def test_values_should_be_read_exactly(tmp_path: Path) -> None:
         ("earliest_date: yesterday\n", "earliest_date"),
         ("future_days: 90\n", "future_days"),
         ("collapse_ratios: 0.5\n", "collapse_ratios"),
+        ("empty_inputs: {payments: skip}\n", "empty_inputs.payments"),
+        ("empty_inputs: {order_lines: warn}\n", "empty_inputs.order_lines"),
     ],
 )
 def test_bad_value_should_name_file_key_and_reason(
@@ -78,3 +80,17 @@ def test_file_that_is_not_yaml_should_be_rejected(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_gate_config(folder)
+
+
+def test_empty_inputs_should_be_read_per_input(tmp_path: Path) -> None:
+    folder = write_gate(
+        tmp_path, "empty_inputs:\n  payments: block\n  targets: ignore\n"
+    )
+
+    empty = load_gate_config(folder).empty_inputs
+
+    assert (empty.payments, empty.targets, empty.feedback) == (
+        "block",
+        "ignore",
+        "warn",
+    )

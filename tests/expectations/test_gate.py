@@ -5,36 +5,56 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
+from great_expectations.expectations.core.expect_table_row_count_to_be_between import (
+    ExpectTableRowCountToBeBetween,
+)
 
-from expectations.checks import Scope, Severity, Suite
-from expectations.config import GateConfig
+from expectations.checks import Batch, Check, Scope, Severity, Suite
+from expectations.config import EmptyInputs, GateConfig
 from expectations.gate import run_gate
 from expectations.report import CheckResult, GateReport, Verdict
 from expectations.suites import all_checks, gate_suites
 from tests.expectations.gate_warehouse import (
     BREAKAGES,
+    FILES,
+    MONTH,
     PERIOD,
+    REFERENCING,
     duckdb_url,
+    month_scope,
+    quarantined_unknown_partner,
     run_duckdb_sql,
     scope,
 )
 
 SUITES = gate_suites(scope())
-CHECKS = {check.name: check for check in all_checks(SUITES)}
-SUITE_OF = {check.name: suite for suite in SUITES for check in suite.checks}
+MONTH_SUITES = gate_suites(month_scope())
+QUARTER_CHECKS = {check.name: check for check in all_checks(SUITES)}
+MONTH_CHECKS = {check.name: check for check in all_checks(MONTH_SUITES)}
+# Every check of either kind of run.
+CHECKS = {**QUARTER_CHECKS, **MONTH_CHECKS}
+SUITE_OF = {
+    check.name: suite for suite in (*SUITES, *MONTH_SUITES) for check in suite.checks
+}
 # Breakages that cannot help failing a second check of the same suite.
 ALSO_FAILS = {
     "order_lines_present_in_period": {"order_lines_not_collapsed"},
     "partner_scorecard_present_in_period": {"partner_scorecard_covers_active_partners"},
     "rebate_statements_present_in_period": {"rebate_statements_cover_active_partners"},
+    "partner_scorecard_monthly_present_in_month": {
+        "partner_scorecard_monthly_covers_active_partners"
+    },
     # A statement off by a cent puts the whole period off by that cent.
-    "statement_totals_match_lines": {"period_total_matches_rebate_lines"},
+    "statement_totals_match_lines": {"period_total_matches_rebate_settlements"},
 }
 ROW_COUNT_CHECKS = {
-    name for name in CHECKS if name.endswith(("_present", "_present_in_period"))
+    name
+    for name, check in CHECKS.items()
+    if check.expectation is ExpectTableRowCountToBeBetween
 }
 
 
@@ -62,6 +82,11 @@ def gate(path: Path, *suites: Suite, at: Scope | None = None) -> GateReport:
 @pytest.fixture(scope="module")
 def good_report(good_duckdb_file: Path) -> GateReport:
     return gate(good_duckdb_file)
+
+
+@pytest.fixture(scope="module")
+def good_month_report(good_duckdb_file: Path) -> GateReport:
+    return gate(good_duckdb_file, at=month_scope())
 
 
 def broken_report(path: Path, name: str) -> GateReport:
@@ -94,16 +119,34 @@ def test_every_suite_guards_one_input_or_mart() -> None:
     assert kinds["settlement"] == "reconciliation"
 
 
+def test_monthly_run_should_gate_the_inputs_and_the_monthly_scorecards() -> None:
+    inputs = [suite.name for suite in SUITES if suite.kind == "input"]
+
+    assert [suite.name for suite in MONTH_SUITES] == [
+        *inputs,
+        "partner_scorecard_monthly",
+    ]
+
+
 def test_gate_on_good_data_should_pass(good_report: GateReport) -> None:
     assert good_report.passed is True
     assert good_report.verdict() is Verdict.PUBLISH
     assert (good_report.blocking_failures, good_report.warnings) == ((), ())
-    assert [check.name for check in good_report.checks] == list(CHECKS)
+    assert [check.name for check in good_report.checks] == list(QUARTER_CHECKS)
+
+
+def test_monthly_gate_on_good_data_should_pass(good_month_report: GateReport) -> None:
+    assert good_month_report.period == MONTH
+    assert good_month_report.verdict() is Verdict.PUBLISH
+    assert [check.name for check in good_month_report.checks] == list(MONTH_CHECKS)
 
 
 @pytest.mark.parametrize("name", list(CHECKS))
-def test_check_on_good_data_should_pass(good_report: GateReport, name: str) -> None:
-    result = result_of(good_report, name)
+def test_check_on_good_data_should_pass(
+    good_report: GateReport, good_month_report: GateReport, name: str
+) -> None:
+    report = good_report if name in QUARTER_CHECKS else good_month_report
+    result = result_of(report, name)
 
     assert (result.success, result.error, result.sample_rows) == (True, None, ())
     assert (result.table, result.suite) == (CHECKS[name].table, SUITE_OF[name].name)
@@ -128,8 +171,41 @@ def test_unknown_partner_should_show_the_file_row(duckdb_warehouse: Path) -> Non
 
     assert result.observed == "1 failing row"
     assert result.sample_rows == (
-        "_file_name='q3.csv', _row_number=4, partner_id='P404'",
+        "file_name='q3.csv', row_number=4, partner_id='P404', row_status='loaded'",
     )
+
+
+@pytest.mark.parametrize("dataset", REFERENCING)
+def test_row_quarantined_for_an_unknown_partner_should_fail_the_reference_check(
+    duckdb_warehouse: Path, dataset: str
+) -> None:
+    run_duckdb_sql(duckdb_warehouse, quarantined_unknown_partner(dataset))
+    report = gate(duckdb_warehouse, SUITE_OF[f"{dataset}_partner_known"])
+    result = result_of(report, f"{dataset}_partner_known")
+
+    assert not_passed(report) == {
+        f"{dataset}_partner_known",
+        f"{dataset}_nothing_quarantined",
+    }
+    assert result.sample_rows == (
+        f"file_name='{FILES[dataset]}', row_number=7, partner_id='P404', "
+        "row_status='quarantined'",
+    )
+
+
+def test_unknown_partner_should_block_only_where_it_decides_money() -> None:
+    severities = {
+        dataset: CHECKS[f"{dataset}_partner_known"].severity for dataset in REFERENCING
+    }
+
+    assert severities == {
+        "partner_contacts": Severity.WARN,
+        "order_lines": Severity.BLOCK,
+        "payments": Severity.BLOCK,
+        "feedback": Severity.WARN,
+        "activities": Severity.WARN,
+        "targets": Severity.WARN,
+    }
 
 
 def test_quarantined_row_should_show_file_row_field_and_reason(
@@ -186,6 +262,20 @@ def test_collapsed_period_should_show_both_counts(duckdb_warehouse: Path) -> Non
     result = result_of(report, "order_lines_not_collapsed")
 
     assert result.sample_rows == ("period_rows=4, previous_period_rows=9",)
+
+
+def test_empty_optional_input_should_fail_as_gate_yml_says(
+    duckdb_warehouse: Path,
+) -> None:
+    run_duckdb_sql(duckdb_warehouse, BREAKAGES["payments_present"])
+    config = GateConfig(empty_inputs=EmptyInputs(payments="block", targets="ignore"))
+    strict = Scope(scope().period, "CNY", scope().today, config)
+    report = gate(duckdb_warehouse, _suite(strict, "payments"), at=strict)
+
+    assert [c.name for c in report.blocking_failures] == ["payments_present"]
+    assert "targets_present" not in {
+        check.name for check in all_checks(gate_suites(strict))
+    }
 
 
 def test_period_with_exactly_the_ratio_of_rows_should_pass(
@@ -276,6 +366,109 @@ def test_ledger_that_does_not_exist_yet_should_pass_saying_so(
     )
 
 
+def test_statements_that_drop_a_settled_line_should_show_all_three_totals(
+    duckdb_warehouse: Path,
+) -> None:
+    report = broken_report(duckdb_warehouse, "period_total_matches_rebate_settlements")
+    result = result_of(report, "period_total_matches_rebate_settlements")
+
+    # The pending adjustment A3 (100.00) is not counted.
+    assert result.sample_rows == (
+        "statements_total=37.00, settlements_total=46.00, adjustments_total=0.00",
+    )
+
+
+def test_version_without_movements_should_show_its_line_count(
+    duckdb_warehouse: Path,
+) -> None:
+    report = broken_report(
+        duckdb_warehouse, "statement_ledger_versions_match_movements"
+    )
+    result = result_of(report, "statement_ledger_versions_match_movements")
+
+    assert result.sample_rows == (
+        "statement_key='P002-2026Q3', version=1, line_count=1, total_amount=10.00, "
+        "movement_count=0, movement_amount=0.00",
+    )
+
+
+def test_movement_off_by_a_cent_should_fail(duckdb_warehouse: Path) -> None:
+    run_duckdb_sql(
+        duckdb_warehouse,
+        (
+            "update ops.settlement_ledger set amount = 6.01 "
+            "where statement_key = 'P001-2026Q3' and version = 2",
+        ),
+    )
+    report = gate(duckdb_warehouse, SUITES[-1])
+
+    assert not_passed(report) == {"statement_ledger_versions_match_movements"}
+
+
+def test_version_without_lines_should_need_no_movements(
+    duckdb_warehouse: Path,
+) -> None:
+    run_duckdb_sql(
+        duckdb_warehouse,
+        (
+            "insert into ops.statement_versions values ('P002-2026Q3', 'P002', "
+            "'2026Q3', 2, 'c4', 'CNY', 0.00, 0, 'v2.json', 'i3', '0.1.0', "
+            "'run-3', timestamp '2026-10-05 08:00:00')",
+            "insert into ops.settlement_versions values ('P002-2026Q3', 'P002', "
+            "'2026Q3', 2, 's4', 'growth v1', 'i3', '0.1.0', 'corrects v1', "
+            "'run-3', timestamp '2026-10-05 08:00:00')",
+        ),
+    )
+    report = gate(duckdb_warehouse, SUITES[-1])
+
+    assert not_passed(report) == set()
+
+
+# P002's v1 as channelops 0.1.0 published it: no settlement record, no
+# movements.
+_WITHOUT_LEDGER_RECORDS = (
+    "delete from ops.settlement_ledger where statement_key = 'P002-2026Q3'",
+    "delete from ops.settlement_versions where statement_key = 'P002-2026Q3'",
+)
+
+
+def test_version_published_before_movements_were_recorded_should_pass(
+    duckdb_warehouse: Path,
+) -> None:
+    run_duckdb_sql(
+        duckdb_warehouse,
+        (
+            *_WITHOUT_LEDGER_RECORDS,
+            "update ops.statement_versions "
+            "set published_at = timestamp '2026-09-01 08:00:00' "
+            "where statement_key = 'P002-2026Q3'",
+        ),
+    )
+    report = gate(duckdb_warehouse, SUITES[-1])
+
+    assert not_passed(report) == set()
+
+
+def test_version_published_since_then_without_ledger_records_should_fail(
+    duckdb_warehouse: Path,
+) -> None:
+    run_duckdb_sql(duckdb_warehouse, _WITHOUT_LEDGER_RECORDS)
+    report = gate(duckdb_warehouse, SUITES[-1])
+
+    assert not_passed(report) == {"statement_ledger_versions_match_movements"}
+
+
+def test_emptied_ledger_should_fail_every_version(duckdb_warehouse: Path) -> None:
+    run_duckdb_sql(
+        duckdb_warehouse,
+        ("delete from ops.settlement_ledger", "delete from ops.settlement_versions"),
+    )
+    report = gate(duckdb_warehouse, SUITES[-1])
+    result = result_of(report, "statement_ledger_versions_match_movements")
+
+    assert result.observed == "3 failing rows"
+
+
 def test_missing_lines_table_should_fail_closed(duckdb_warehouse: Path) -> None:
     run_duckdb_sql(duckdb_warehouse, ("drop table marts.fct_rebate_statement_lines",))
     report = gate(duckdb_warehouse, SUITES[-1])
@@ -288,6 +481,19 @@ def test_missing_lines_table_should_fail_closed(duckdb_warehouse: Path) -> None:
     assert result in report.blocking_failures
 
 
+def test_monthly_gate_without_the_monthly_mart_should_fail_closed(
+    duckdb_warehouse: Path,
+) -> None:
+    run_duckdb_sql(
+        duckdb_warehouse, ("drop table marts.fct_partner_scorecard_monthly",)
+    )
+    report = gate(duckdb_warehouse, MONTH_SUITES[-1], at=month_scope())
+
+    assert report.verdict("any reason") is Verdict.BLOCK
+    assert all(check.success is not True for check in report.checks)
+    assert result_of(report, "partner_scorecard_monthly_tier_configured").error
+
+
 def test_missing_load_table_should_fail_closed(duckdb_warehouse: Path) -> None:
     run_duckdb_sql(duckdb_warehouse, ("drop table ops.load_files",))
     report = gate(duckdb_warehouse, SUITES[0])
@@ -297,6 +503,57 @@ def test_missing_load_table_should_fail_closed(duckdb_warehouse: Path) -> None:
     assert not_passed(report) == {"partners_files_reconcile"}
     assert (result.success, result.observed) == (None, "not evaluated")
     assert result.error is not None and "load_files" in result.error
+
+
+class ExpectTableRowCountWithoutVerdict(ExpectTableRowCountToBeBetween):
+    """A custom expectation that computes its metric but gives no verdict.
+
+    GX's own expectations always decide; a custom one (GX's extension point)
+    may return its result without ``success``, and GX then reports the
+    expectation with no result (``_build_evr`` accepts such a dict). That
+    is the real path to "no result", with no mock or patch of GX.
+    """
+
+    def _validate(
+        self,
+        metrics: dict[str, Any],
+        runtime_configuration: dict[str, Any] | None = None,
+        execution_engine: object | None = None,
+    ) -> dict[str, Any]:
+        return {"result": {"observed_value": metrics["table.row_count"]}}
+
+
+@pytest.mark.parametrize("severity", list(Severity))
+def test_expectation_without_a_result_should_fail_closed(
+    good_duckdb_file: Path, severity: Severity
+) -> None:
+    declared = Check(
+        name="partners_counted",
+        batch=Batch(table="raw.partners"),
+        severity=severity,
+        description="raw.partners is counted.",
+        remedy="Report it.",
+        expectation=ExpectTableRowCountWithoutVerdict,
+        arguments={"min_value": 1},
+    )
+    partners = _suite(scope(), "partners")
+    with_it = Suite(
+        partners.name, partners.kind, partners.guards, (*partners.checks, declared)
+    )
+    report = gate(good_duckdb_file, with_it)
+    result = result_of(report, "partners_counted")
+
+    assert (result.success, result.observed) == (None, "not evaluated")
+    assert result.error == "Great Expectations returned no result"
+    # The same batch's real row count still passed beside it.
+    assert result_of(report, "partners_present").success is True
+    assert not_passed(report) == {"partners_counted"}
+    assert report.verdict("any reason") is (
+        Verdict.BLOCK if severity is Severity.BLOCK else Verdict.PUBLISH
+    )
+    assert report.verdict() is (
+        Verdict.BLOCK if severity is Severity.BLOCK else Verdict.HOLD
+    )
 
 
 def test_failed_warning_check_that_raised_should_still_hold(

@@ -5,27 +5,32 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from expectations.checks import Severity, Suite
+from expectations.checks import Scope, Severity, Suite
 from expectations.gate import run_gate
 from expectations.report import GateReport
-from expectations.suites import all_checks, gate_suites
 from tests.expectations.gate_warehouse import (
     BREAKAGES,
     POSTGRES_URL,
+    month_scope,
+    quarantined_unknown_partner,
     run_postgres_sql,
     scope,
 )
-from tests.expectations.test_gate import ALSO_FAILS, SUITE_OF
+from tests.expectations.test_gate import (
+    ALSO_FAILS,
+    CHECKS,
+    MONTH_CHECKS,
+    QUARTER_CHECKS,
+    SUITE_OF,
+)
 
 pytestmark = pytest.mark.postgres
 
-CHECKS = {check.name: check for check in all_checks(gate_suites(scope()))}
 
-
-def gate(database: str, *suites: Suite) -> GateReport:
+def gate(database: str, *suites: Suite, at: Scope | None = None) -> GateReport:
     return run_gate(
         POSTGRES_URL.format(database=database),
-        scope(),
+        at or scope(),
         run_id="test-run",
         suites=suites or None,
     )
@@ -52,10 +57,20 @@ def test_gate_on_good_data_should_pass_every_check(postgres_warehouse: str) -> N
 
     assert report.passed is True
     assert {check.name: check.success for check in report.checks} == dict.fromkeys(
-        CHECKS, True
+        QUARTER_CHECKS, True
     )
     observed = {check.name: check.observed for check in report.checks}
     assert observed["order_lines_present_in_period"] == "4 rows"
+
+
+def test_monthly_gate_on_good_data_should_pass_every_check(
+    postgres_warehouse: str,
+) -> None:
+    report = gate(postgres_warehouse, at=month_scope())
+
+    assert {check.name: check.success for check in report.checks} == dict.fromkeys(
+        MONTH_CHECKS, True
+    )
 
 
 @pytest.mark.parametrize("name", list(BREAKAGES))
@@ -70,6 +85,16 @@ def test_check_on_broken_data_should_fail(postgres_warehouse: str, name: str) ->
         *ALSO_FAILS.get(name, set()),
     }
     assert report.passed is (CHECKS[name].severity is Severity.WARN)
+
+
+def test_payment_quarantined_for_an_unknown_partner_should_block(
+    postgres_warehouse: str,
+) -> None:
+    run_postgres_sql(postgres_warehouse, quarantined_unknown_partner("payments"))
+    report = gate(postgres_warehouse, SUITE_OF["payments_partner_known"])
+
+    assert [c.name for c in report.blocking_failures] == ["payments_partner_known"]
+    assert [c.name for c in report.warnings] == ["payments_nothing_quarantined"]
 
 
 def test_money_stored_as_float_should_name_column_and_types(

@@ -4,6 +4,8 @@ Each test settles 2019Q4 from the AdventureWorks resellers and their sales
 of 2019Q3-Q4 (a slice, to keep the runs short), with one corruption, through
 the real flow, a real Prefect API and a real SMTP server, and checks that the
 run blocks or holds as docs/gate.md declares and that no partner is mailed.
+AdventureWorks has no payments or feedback: their corruption is tested on
+the demo network's exports.
 """
 
 from __future__ import annotations
@@ -18,11 +20,20 @@ from pathlib import Path
 
 import pytest
 
+from channelops.demo import (
+    BOM_ENCODING,
+    FEEDBACK_FILE,
+    PAYMENTS_FILE,
+    PLAIN_ENCODING,
+    generate_demo,
+)
 from channelops.errors import GateBlocked, InputError
 from channelops.settings import load_settings
 from channelops.warehouse import Warehouse
+from flows.monthly_scorecards import monthly_scorecards
 from flows.quarterly_settlement import quarterly_settlement
 from tests.conftest import ADVENTUREWORKS, TEST_DATA
+from tests.expectations.test_unknown_partner import UNKNOWN, name_unknown_partner
 
 PERIOD = "2019Q4"
 SLICE_MONTHS = ("2019-07", "2019-08", "2019-09", "2019-10", "2019-11", "2019-12")
@@ -103,15 +114,21 @@ def ops_alert_text(folder: Path) -> str:
     return f"{alerts[0]['Subject']}\n{body.get_content()}"
 
 
-def published_versions() -> int:
+def ops_rows(table: str) -> int:
+    """Rows of ``ops.<table>``; none when no stage has created it yet."""
     with Warehouse(load_settings()) as warehouse:
         tables = warehouse.query(
             "select count(*) from information_schema.tables "
-            "where table_schema = 'ops' and table_name = 'statement_versions'"
+            "where table_schema = 'ops' and table_name = ?",
+            (table,),
         )
         if tables[0][0] == 0:
             return 0
-        return int(warehouse.query("select count(*) from ops.statement_versions")[0][0])
+        return int(warehouse.query(f"select count(*) from ops.{table}")[0][0])
+
+
+def published_versions() -> int:
+    return ops_rows("statement_versions")
 
 
 def latest_artifact(key: str) -> str:
@@ -186,7 +203,16 @@ def test_corrupted_sales_should_block_and_mail_no_partner(
     assert "what to do:" in alert
 
 
+def settle() -> None:
+    quarterly_settlement(period=PERIOD)
+
+
+def mail_monthly_scorecards() -> None:
+    monthly_scorecards(period="2019-12")
+
+
 @pytest.mark.prefect
+@pytest.mark.parametrize("run", [settle, mail_monthly_scorecards])
 @pytest.mark.parametrize(
     ("file_text", "reason"),
     [
@@ -195,16 +221,23 @@ def test_corrupted_sales_should_block_and_mail_no_partner(
     ],
 )
 def test_empty_file_or_missing_column_should_stop_the_run_before_publishing(
-    drop: Path, mail_server: Path, file_text: bytes, reason: str
+    drop: Path,
+    mail_server: Path,
+    file_text: bytes,
+    reason: str,
+    run: Callable[[], None],
 ) -> None:
     (drop / SALES).write_bytes(file_text)
 
     with pytest.raises(InputError, match=reason):
-        quarterly_settlement(period=PERIOD)
+        run()
 
+    # The pull stage stopped the run: the gate never ran, ops were told.
     assert partner_mail(mail_server) == []
     assert published_versions() == 0
-    assert SALES in ops_alert_text(mail_server)
+    assert ops_rows("gate_results") == 0
+    alert = ops_alert_text(mail_server)
+    assert SALES in alert and "Stage: pull files" in alert
 
 
 def order_entered_twice(rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -268,3 +301,26 @@ def test_warning_should_hold_statements_until_an_operator_gives_a_reason(
         )
     ]
     assert results == [(2,)]
+
+
+@pytest.mark.prefect
+def test_unknown_partner_on_payments_and_feedback_should_block_and_mail_no_partner(
+    isolated_settings: Path, mail_server: Path
+) -> None:
+    inbox = isolated_settings / "inbox"
+    generate_demo(inbox, partner_count=12, last_quarter="2026Q3")
+    name_unknown_partner(inbox / PAYMENTS_FILE, PLAIN_ENCODING)
+    name_unknown_partner(inbox / FEEDBACK_FILE, BOM_ENCODING)
+
+    with pytest.raises(GateBlocked, match="2026Q3: payments_partner_known[.]"):
+        quarterly_settlement(period="2026Q3")
+
+    messages = read_messages(mail_server)
+    assert [str(m["To"]) for m in messages] == [load_settings().ops_email]
+    assert published_versions() == 0
+    body = messages[0].get_body(preferencelist=("plain",))
+    assert body is not None
+    alert = body.get_content()
+    # The block names the payment's file and row; the feedback row warns.
+    assert f"file_name='{PAYMENTS_FILE}', row_number=2, partner_id='{UNKNOWN}'" in alert
+    assert "feedback_partner_known" in alert

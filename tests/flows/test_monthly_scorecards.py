@@ -50,6 +50,10 @@ def test_monthly_scorecards_mail_each_partner_once_and_a_rerun_sends_nothing(
 
     assert summary.period == MONTH
     assert summary.gate is not None and not summary.gate.blocking_failures
+    # The gate checked what the run mails: the month's scorecards.
+    assert summary.gate.period == MONTH
+    assert "partner_scorecard_monthly" in summary.gate.suites
+    assert "rebate_statements" not in summary.gate.suites
     mailed = summary.scorecard_mail
     assert mailed is not None
     expected = contacts()
@@ -73,7 +77,7 @@ def test_monthly_scorecards_mail_each_partner_once_and_a_rerun_sends_nothing(
     assert set(artifacts) == {
         "monthly-scorecards-summary",
         "monthly-scorecards-rows-by-source",
-        "gate-2026q3",
+        f"gate-{MONTH}",
         "data-docs",
         "monthly-scorecards-messages",
         "dbt-docs",
