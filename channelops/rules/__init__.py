@@ -9,6 +9,8 @@ file, the key and the reason. Valid rules are written to the warehouse's
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from channelops.rules.adjustments import (
     Adjustment,
     adjustment_tables,
@@ -38,8 +40,11 @@ def write_rules(
 ) -> None:
     """Replace the warehouse's config tables with the validated rules.
 
-    The tables are derived from the files alone, so they are dropped and
-    created afresh: a column added to the rules never meets an old table.
+    The tables are derived from the files alone. A table whose columns are
+    the rules' columns keeps its definition and gets its rows replaced, so
+    the dbt views over it stay (PostgreSQL refuses to drop a table views
+    depend on); one whose columns changed is dropped with its views and
+    created afresh, and the next dbt build creates the views again.
     """
     tables = {
         **program_tables(programs),
@@ -48,6 +53,24 @@ def write_rules(
     }
     with warehouse.transaction():
         for name, (ddl, rows) in tables.items():
-            warehouse.execute(f"drop table if exists {name}")
-            warehouse.execute(ddl)
-            warehouse.insert_arrow(name, rows)
+            _replace_table(warehouse, name, ddl, rows)
+
+
+def _replace_table(warehouse: Warehouse, name: str, ddl: str, rows: pa.Table) -> None:
+    schema, table = name.split(".")
+    columns = [
+        column
+        for (column,) in warehouse.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            (schema, table),
+        )
+    ]
+    if columns == rows.column_names:
+        warehouse.execute(f"delete from {name}")
+    else:
+        if columns:
+            cascade = " cascade" if warehouse.kind == "postgres" else ""
+            warehouse.execute(f"drop table {name}{cascade}")
+        warehouse.execute(ddl)
+    warehouse.insert_arrow(name, rows)

@@ -25,6 +25,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from channelops.errors import ConfigError
+from channelops.periods import Quarter
 from channelops.rules.files import ConfigTable, decimal_array, load_yaml_model
 
 Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=9, decimal_places=6)]
@@ -236,6 +237,11 @@ class RebateProgram(BaseModel):
         return "retroactive"
 
     @property
+    def program_key(self) -> str:
+        """The key the warehouse joins on: one per program version."""
+        return f"{self.program_id}@v{self.version}"
+
+    @property
     def measure(self) -> Literal["volume", "growth"]:
         return "growth" if self.calculation == "growth" else "volume"
 
@@ -268,24 +274,66 @@ class NormalTier(NamedTuple):
 
 
 def load_programs(config_dir: Path) -> list[RebateProgram]:
-    """Every program file, validated; program ids must be unique."""
+    """Every program file, validated, with its versions' dates in order.
+
+    A program may have several versions, one file each, over date ranges
+    that do not overlap and never share a quarter: a quarter settles under
+    the one version effective in it.
+    """
     paths = sorted((config_dir / "programs").glob("*.yml"))
     if not paths:
         raise ConfigError(
             f"no rebate program files in {config_dir / 'programs'}; add one "
             "(see docs/rebates.md)"
         )
-    programs = [load_yaml_model(p, RebateProgram) for p in paths]
-    ids = [p.program_id for p in programs]
-    twice = sorted({i for i in ids if ids.count(i) > 1})
-    if twice:
-        raise ConfigError(f"{config_dir / 'programs'}: program_id used twice: {twice}")
-    return programs
+    loaded = [(path, load_yaml_model(path, RebateProgram)) for path in paths]
+    by_id: dict[str, list[tuple[Path, RebateProgram]]] = {}
+    for path, program in loaded:
+        by_id.setdefault(program.program_id, []).append((path, program))
+    for versions in by_id.values():
+        _check_versions(sorted(versions, key=lambda pair: pair[1].version))
+    return [program for _, program in loaded]
+
+
+def _check_versions(versions: list[tuple[Path, RebateProgram]]) -> None:
+    """Versions of one program: distinct numbers, later ones dated later."""
+    for (path, program), (next_path, following) in zip(
+        versions, versions[1:], strict=False
+    ):
+        label = f"{program.program_id} v{program.version}"
+        if following.version == program.version:
+            raise ConfigError(
+                f"{next_path}: version: {label} is also declared in {path}; "
+                "give the newer file the next version number"
+            )
+        if program.effective_to is None or following.effective_from <= (
+            program.effective_to
+        ):
+            ends = program.effective_to or "open-ended"
+            raise ConfigError(
+                f"{next_path}: effective_from: {following.effective_from} "
+                f"overlaps {label} in {path} ({program.effective_from} to "
+                f"{ends}); set that version's effective_to before "
+                f"{following.effective_from}"
+            )
+        if Quarter.containing(following.effective_from) == Quarter.containing(
+            program.effective_to
+        ):
+            quarter = Quarter.containing(following.effective_from)
+            raise ConfigError(
+                f"{next_path}: effective_from: {following.effective_from} "
+                f"shares {quarter} with {label} in {path}, which ends "
+                f"{program.effective_to}; a quarter settles under one version, "
+                f"so start v{following.version} on {quarter.next().first_day} "
+                f"or end v{program.version} by {quarter.previous().last_day}"
+            )
 
 
 PROGRAMS_DDL = """
 create table config.rebate_programs (
+    program_key varchar not null,
     program_id varchar not null,
+    line_item_id varchar not null,
     program_name varchar not null,
     program_version integer not null,
     effective_from date not null,
@@ -304,7 +352,7 @@ create table config.rebate_programs (
 """
 TIERS_DDL = """
 create table config.rebate_tiers (
-    program_id varchar not null,
+    program_key varchar not null,
     tier_no integer not null,
     tier_name varchar not null,
     lower_bound decimal(18,3) not null,
@@ -315,7 +363,7 @@ create table config.rebate_tiers (
 """
 SCOPE_DDL = """
 create table config.rebate_scope (
-    program_id varchar not null,
+    program_key varchar not null,
     dimension varchar not null,
     scope_value varchar not null
 )
@@ -333,7 +381,9 @@ def program_tables(programs: list[RebateProgram]) -> dict[str, ConfigTable]:
             PROGRAMS_DDL,
             pa.table(
                 {
+                    "program_key": [p.program_key for p in programs],
                     "program_id": [p.program_id for p in programs],
+                    "line_item_id": [p.program_id for p in programs],
                     "program_name": [p.name for p in programs],
                     "program_version": pa.array(
                         [p.version for p in programs], pa.int32()
@@ -366,7 +416,7 @@ def program_tables(programs: list[RebateProgram]) -> dict[str, ConfigTable]:
             TIERS_DDL,
             pa.table(
                 {
-                    "program_id": [p.program_id for p, _, _ in tiers],
+                    "program_key": [p.program_key for p, _, _ in tiers],
                     "tier_no": pa.array([n for _, n, _ in tiers], pa.int32()),
                     "tier_name": [t[0] for _, _, t in tiers],
                     "lower_bound": decimal_array(3, [t[1] for _, _, t in tiers]),
@@ -380,8 +430,8 @@ def program_tables(programs: list[RebateProgram]) -> dict[str, ConfigTable]:
             SCOPE_DDL,
             pa.table(
                 {
-                    "program_id": pa.array(
-                        [p.program_id for p, _, _ in scope], pa.string()
+                    "program_key": pa.array(
+                        [p.program_key for p, _, _ in scope], pa.string()
                     ),
                     "dimension": pa.array([d for _, d, _ in scope], pa.string()),
                     "scope_value": pa.array([v for _, _, v in scope], pa.string()),

@@ -7,16 +7,104 @@
             select 1
             from scope as listed
             where
-                listed.program_id = programs.program_id
+                listed.program_key = programs.program_key
                 and listed.dimension = '{{ dimension }}'
         )
         or exists (
             select 1
             from scope as listed
             where
-                listed.program_id = programs.program_id
+                listed.program_key = programs.program_key
                 and listed.dimension = '{{ dimension }}'
                 and listed.scope_value = {{ column }}
         )
     )
+{%- endmacro %}
+
+{#- A date falls in a program version's dates shifted back a year (the
+    prior-year comparison for growth); the rows it is asked about already
+    start a year before effective_from. -#}
+
+{% macro rebate_in_prior_year(date_column) -%}
+    (
+        programs.effective_to is null
+        or {{ date_column }}
+        <= {{ dbt.dateadd('year', -1, 'programs.effective_to') }}
+    )
+{%- endmacro %}
+
+{#- The tier row `tiers` is the one a measured basis reaches under the
+    program's bounds; a basis at or below 0 reaches the first tier (a
+    clawback at the first tier's rate). -#}
+
+{% macro rebate_tier_reached(basis, bounds) -%}
+    (
+        (tiers.tier_no = 1 and {{ basis }} <= 0)
+        or (
+            {{ bounds }} = 'lower_inclusive'
+            and {{ basis }} >= tiers.lower_bound
+            and (tiers.upper_bound is null or {{ basis }} < tiers.upper_bound)
+        )
+        or (
+            {{ bounds }} = 'upper_inclusive'
+            and {{ basis }} > tiers.lower_bound
+            and (
+                tiers.upper_bound is null or {{ basis }} <= tiers.upper_bound
+            )
+        )
+    )
+{%- endmacro %}
+
+{#- Incremental banding: the slice of a measured basis inside the tier row
+    `tiers`, times the tier's rate; the first tier also takes a negative
+    basis. -#}
+
+{% macro rebate_tier_slice_amount(basis) -%}
+    (
+        case
+            when tiers.tier_no = 1
+                then
+                    case
+                        when
+                            tiers.upper_bound is not null
+                            and {{ basis }} > tiers.upper_bound
+                            then tiers.upper_bound
+                        else {{ basis }}
+                    end
+            when {{ basis }} <= tiers.lower_bound then tiers.lower_bound
+            when
+                tiers.upper_bound is not null
+                and {{ basis }} > tiers.upper_bound
+                then tiers.upper_bound
+            else {{ basis }}
+        end
+        - tiers.lower_bound
+    ) * tiers.rate
+{%- endmacro %}
+
+{#- The measure a program's basis counts, from the accumulated columns
+    given: units, new customers, completed activities, or an amount. -#}
+
+{% macro rebate_measure_of_basis(amount, quantity, new_customers) -%}
+    case programs.basis
+        when 'quantity' then {{ quantity }}
+        when 'new_customers' then {{ new_customers }}
+        when 'co_marketing_activities' then {{ quantity }}
+        else cast({{ amount }} as decimal(18, 3))
+    end
+{%- endmacro %}
+
+{#- A calculated amount capped at the program's cap, 0 when the partner is
+    not eligible, rounded once, half away from zero, to the fen. -#}
+
+{% macro rebate_entitlement(calculated, is_eligible, cap) -%}
+    cast(round(
+        case
+            when not {{ is_eligible }} then 0
+            when {{ cap }} is not null and {{ calculated }} > {{ cap }}
+                then {{ cap }}
+            else {{ calculated }}
+        end,
+        2
+    ) as decimal(18, 2))
 {%- endmacro %}

@@ -202,14 +202,74 @@ def test_missing_scorecard_should_be_reported_as_missing(tmp_path: Path) -> None
         load_scorecard(tmp_path)
 
 
-def test_duplicate_program_ids_should_be_rejected(tmp_path: Path) -> None:
-    _program_file(tmp_path, name="a.yml")
-    _program_file(tmp_path, name="b.yml")
+def _version_file(config_dir: Path, name: str, version: int, dates: str) -> Path:
+    folder = config_dir / "programs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(
+        f"program_id: volume\nname: V\nversion: {version}\n{dates}\n"
+        "calculation: percentage\nrate: 0.01\n",
+        "utf-8",
+    )
+    return path
 
-    with pytest.raises(
-        ConfigError, match=r"program_id used twice: \['quarterly_volume'\]"
-    ):
+
+def _version_rejection(config_dir: Path, v1_dates: str, v2_dates: str) -> str:
+    _version_file(config_dir, "volume.yml", 1, v1_dates)
+    v2 = _version_file(config_dir, "volume_v2.yml", 2, v2_dates)
+    with pytest.raises(ConfigError) as caught:
+        load_programs(config_dir)
+    message = str(caught.value)
+    assert message.startswith(f"{v2}: ")
+    return message
+
+
+def test_versions_of_a_program_over_successive_quarters_should_load(
+    tmp_path: Path,
+) -> None:
+    _version_file(
+        tmp_path,
+        "volume.yml",
+        1,
+        "effective_from: 2026-02-15\neffective_to: 2026-06-30",
+    )
+    _version_file(tmp_path, "volume_v2.yml", 2, "effective_from: 2026-07-01")
+
+    programs = load_programs(tmp_path)
+
+    assert [p.program_key for p in programs] == ["volume@v1", "volume@v2"]
+
+
+def test_versions_whose_dates_overlap_should_be_rejected(tmp_path: Path) -> None:
+    message = _version_rejection(
+        tmp_path, "effective_from: 2026-01-01", "effective_from: 2026-07-01"
+    )
+
+    assert "effective_from: 2026-07-01 overlaps volume v1 in " in message
+    assert "(2026-01-01 to open-ended); set that version's effective_to" in message
+
+
+def test_versions_sharing_a_quarter_should_be_rejected(tmp_path: Path) -> None:
+    message = _version_rejection(
+        tmp_path,
+        "effective_from: 2026-01-01\neffective_to: 2026-05-14",
+        "effective_from: 2026-05-15",
+    )
+
+    assert "effective_from: 2026-05-15 shares 2026Q2 with volume v1" in message
+    assert "start v2 on 2026-07-01 or end v1 by 2026-03-31" in message
+
+
+def test_the_same_version_declared_twice_should_be_rejected(tmp_path: Path) -> None:
+    _program_file(tmp_path, name="a.yml")
+    second = _program_file(tmp_path, name="b.yml")
+
+    with pytest.raises(ConfigError) as caught:
         load_programs(tmp_path)
+
+    assert str(caught.value).startswith(
+        f"{second}: version: quarterly_volume v1 is also declared in "
+    )
 
 
 def test_empty_programs_folder_should_be_rejected(tmp_path: Path) -> None:
@@ -232,7 +292,7 @@ def test_written_rules_should_replace_the_config_tables(tmp_path: Path) -> None:
 
         tiers = warehouse.query(
             "select tier_no, lower_bound, upper_bound, rate "
-            "from config.rebate_tiers where program_id = 'quarterly_volume' "
+            "from config.rebate_tiers where program_key = 'quarterly_volume@v1' "
             "order by tier_no"
         )
         metrics = warehouse.query("select count(*) from config.scorecard_metrics")
@@ -479,3 +539,24 @@ def test_a_rate_on_a_count_of_new_customers_should_be_rejected(
     )
 
     assert "rate: basis 'new_customers' is a count" in message
+
+
+def test_rules_written_again_keep_the_views_over_their_tables(tmp_path: Path) -> None:
+    programs = load_programs(DEFAULT_CONFIG_DIR)
+    scorecard = load_scorecard(DEFAULT_CONFIG_DIR)
+
+    with Warehouse(Settings(home=tmp_path)) as warehouse:
+        warehouse.ensure_schema()
+        write_rules(warehouse, programs, scorecard)
+        warehouse.execute(
+            "create view config.program_names as "
+            "select program_key from config.rebate_programs"
+        )
+        warehouse.execute("alter table config.rebate_tiers drop column fixed_amount")
+        write_rules(warehouse, programs[:1], scorecard)
+
+        names = warehouse.query("select program_key from config.program_names")
+        tiers = warehouse.query("select count(fixed_amount) from config.rebate_tiers")
+
+    assert names == [(programs[0].program_key,)]
+    assert tiers == [(len(programs[0].normal_tiers()),)]

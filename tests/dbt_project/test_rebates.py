@@ -1,10 +1,12 @@
 """Rebate programs settled by the real dbt models on DuckDB and PostgreSQL.
 
-One tiny network (two partners, 2026) is built once per engine; ``dbt
+One tiny network (three partners, 2026) is built once per engine; ``dbt
 build`` also runs the models' unit tests (the issue's golden numbers), so
 they pass on both engines or this module fails. The assertions check an
 annual retroactive program settled quarter by quarter, a clawback carried
-forward, a minimum payout, scope and approved adjustments.
+forward, a minimum payout, scope and approved adjustments, and a program
+that starts mid-quarter and gains a second version after two quarters were
+published: the fixture publishes them, adds the version and builds again.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from hypothesis import strategies as st
 from channelops.periods import Quarter
 from channelops.publish import publish_statements
 from channelops.settings import DEFAULT_CONFIG_DIR, Settings
-from channelops.transform import build_models, load_rules
+from channelops.transform import build_models, load_rules, run_dbt
 from channelops.warehouse import Warehouse
 from tests.dbt_project import rebate_reference as reference
 from tests.dbt_project.rebate_reference import Tier
@@ -55,6 +57,26 @@ tiers:
   - {name: base, from: 0, to: 5000, rate: 0.01}
   - {name: gold, from: 5000, rate: 0.02}
 """
+# Starts mid-quarter: P3's sale of 2026-01-20 is before it and never counts.
+NORTH_V1 = """\
+program_id: north
+name: North region bonus
+version: 1
+effective_from: 2026-02-15
+calculation: percentage
+rate: 0.10
+scope: {regions: [North]}
+"""
+# Added after 2026Q1 and Q2 were published, when v1 gets its last day.
+NORTH_V2 = """\
+program_id: north
+name: North region bonus
+version: 2
+effective_from: 2026-07-01
+calculation: percentage
+rate: 0.20
+scope: {regions: [North]}
+"""
 ADJUSTMENTS = """\
 adjustments:
   - {adjustment_id: ADJ-1, partner_id: P1, period: 2026Q2, amount: 200.00,
@@ -62,7 +84,11 @@ adjustments:
   - {adjustment_id: ADJ-2, partner_id: P1, period: 2026Q2, amount: -50.00,
      reason: damaged goods, approval: in_review}
 """
-PARTNERS = [("P1", "East", "dealer"), ("P2", "West", "dealer")]
+PARTNERS = [
+    ("P1", "East", "dealer"),
+    ("P2", "West", "dealer"),
+    ("P3", "North", "dealer"),
+]
 # (line id, partner, date, category, type, quantity, amount)
 ORDER_LINES = [
     ("L1", "P1", "2026-01-15", "A", "sale", 10, "3800.00"),
@@ -72,6 +98,10 @@ ORDER_LINES = [
     ("L5", "P1", "2026-07-06", "A", "rebate_credit", 1, "999.00"),
     ("L6", "P2", "2026-01-20", "A", "sale", 1, "90.00"),
     ("L7", "P2", "2026-04-20", "A", "sale", 1, "50.00"),
+    ("L8", "P3", "2026-01-20", "A", "sale", 1, "1000.00"),
+    ("L9", "P3", "2026-03-01", "A", "sale", 1, "500.00"),
+    ("L10", "P3", "2026-05-01", "A", "sale", 1, "700.00"),
+    ("L11", "P3", "2026-08-01", "A", "sale", 1, "300.00"),
 ]
 
 
@@ -85,6 +115,7 @@ def settled(
     (config / "programs").mkdir(parents=True)
     (config / "programs" / "golden.yml").write_text(GOLDEN, "utf-8")
     (config / "programs" / "annual.yml").write_text(ANNUAL, "utf-8")
+    (config / "programs" / "north.yml").write_text(NORTH_V1, "utf-8")
     (config / "adjustments.yml").write_text(ADJUSTMENTS, "utf-8")
     shutil.copy(DEFAULT_CONFIG_DIR / "scorecard.yml", config / "scorecard.yml")
     database = None
@@ -102,10 +133,40 @@ def settled(
             _insert_network(warehouse)
             load_rules(settings, warehouse)
         build_models(settings)
+        _publish_p3_then_add_north_v2(settings)
         yield settings
     finally:
         if database is not None:
             _admin(f"drop database if exists {database} with (force)")
+
+
+def _publish_p3_then_add_north_v2(settings: Settings) -> None:
+    """P3's 2026Q1 and Q2 published under north v1, then v2 from 2026Q3."""
+    with Warehouse(settings) as warehouse:
+        for quarter in ("2026Q1", "2026Q2"):
+            publish_statements(
+                settings,
+                warehouse,
+                Quarter.parse(quarter),
+                run_id=f"before-north-v2-{quarter}",
+                partners=frozenset({"P3"}),
+            )
+    programs = settings.config_dir / "programs"
+    (programs / "north.yml").write_text(
+        NORTH_V1.replace("rate:", "effective_to: 2026-06-30\nrate:"), "utf-8"
+    )
+    (programs / "north_v2.yml").write_text(NORTH_V2, "utf-8")
+    with Warehouse(settings) as warehouse:
+        load_rules(settings, warehouse)
+    # The rebate models and their tests (the golden numbers among them).
+    completed = run_dbt(
+        settings,
+        "build",
+        "--select",
+        "+fct_rebate_statements",
+        "+fct_rebate_line_sources",
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:]
 
 
 def _admin(sql: str) -> None:
@@ -258,6 +319,9 @@ def test_statements_count_approved_adjustments_only_and_add_up(
         ("P1-2026Q3", Decimal("0.00"), Decimal("-240.00"), 2),
         ("P2-2026Q1", Decimal("9.00"), Decimal("0.90"), 2),
         ("P2-2026Q2", Decimal("6.40"), Decimal("0.00"), 2),
+        ("P3-2026Q1", Decimal("515.00"), Decimal("0.00"), 3),
+        ("P3-2026Q2", Decimal("287.00"), Decimal("0.00"), 3),
+        ("P3-2026Q3", Decimal("123.00"), Decimal("0.00"), 3),
     ]
 
 
@@ -293,6 +357,7 @@ def test_publishing_records_the_ledger_and_a_rerun_publishes_nothing(
             "from ops.settlement_versions order by statement_key"
         )
 
+    # P3's statement was published by the fixture, before north v2.
     assert [(s.statement_key, s.version) for s in first.new_versions] == [
         ("P1-2026Q2", 1),
         ("P2-2026Q2", 1),
@@ -301,10 +366,75 @@ def test_publishing_records_the_ledger_and_a_rerun_publishes_nothing(
     assert movements == [
         ("P1-2026Q2", Decimal("1848.00")),
         ("P2-2026Q2", Decimal("6.40")),
+        ("P3-2026Q1", Decimal("515.00")),
+        ("P3-2026Q2", Decimal("287.00")),
     ]
+    first_settlement = "first settlement of the period"
     assert recorded == [
-        ("P1-2026Q2", "annual v3, golden v1", "first settlement of the period"),
-        ("P2-2026Q2", "annual v3, golden v1", "first settlement of the period"),
+        ("P1-2026Q2", "annual v3, golden v1", first_settlement),
+        ("P2-2026Q2", "annual v3, golden v1", first_settlement),
+        ("P3-2026Q1", "annual v3, golden v1, north v1", first_settlement),
+        ("P3-2026Q2", "annual v3, golden v1, north v1", first_settlement),
+    ]
+
+
+def test_a_program_starting_mid_quarter_counts_only_sales_from_its_start(
+    settled: Settings,
+) -> None:
+    with Warehouse(settled) as warehouse:
+        [line] = warehouse.query_dicts(
+            "select basis_amount, program_version, amount, source_line_count "
+            "from marts.fct_rebate_statement_lines "
+            "where statement_line_key = 'P3-2026Q1-north'"
+        )
+        sources = warehouse.query(
+            "select order_line_id from marts.fct_rebate_line_sources "
+            "where statement_line_key = 'P3-2026Q1-north'"
+        )
+
+    # 2026-01-20's 1,000.00 is before 2026-02-15: only 500.00 at 10 %.
+    assert line == {
+        "basis_amount": Decimal("500.00"),
+        "program_version": 1,
+        "amount": Decimal("50.00"),
+        "source_line_count": 1,
+    }
+    assert sources == [("L9",)]
+
+
+def test_a_new_version_leaves_the_quarters_published_under_v1_as_they_were(
+    settled: Settings,
+) -> None:
+    before = {
+        path: path.read_bytes() for path in (settled.published_dir).rglob("P3/*.json")
+    }
+    with Warehouse(settled) as warehouse:
+        reruns = [
+            publish_statements(
+                settled,
+                warehouse,
+                Quarter.parse(quarter),
+                run_id=f"after-north-v2-{quarter}",
+                partners=frozenset({"P3"}),
+            )
+            for quarter in ("2026Q1", "2026Q2")
+        ]
+        versions = warehouse.query(
+            "select period, program_version, amount "
+            "from marts.fct_rebate_statement_lines "
+            "where partner_id = 'P3' and line_item_id = 'north' order by period"
+        )
+
+    assert [r.new_versions for r in reruns] == [(), ()]
+    assert sorted(p.name for p in before) == ["v1.json", "v1.json"]
+    assert {
+        path: path.read_bytes() for path in (settled.published_dir).rglob("P3/*.json")
+    } == before
+    # Q1 and Q2 stay under v1 (10 %); Q3's 300.00 settles under v2 (20 %).
+    assert versions == [
+        ("2026Q1", 1, Decimal("50.00")),
+        ("2026Q2", 1, Decimal("70.00")),
+        ("2026Q3", 2, Decimal("60.00")),
     ]
 
 
@@ -379,8 +509,8 @@ class CompiledModels:
         ):
             warehouse.execute(statement)
         warehouse.execute(
-            "insert into issue3_programs values ('p', 'net_sales', 'volume', ?, ?, "
-            "null, null, ?)",
+            "insert into issue3_programs values ('p', 'p', 'net_sales', 'volume', "
+            "?, ?, null, null, ?)",
             (banding, bounds, minimum),
         )
         for number, tier in enumerate(tiers, start=1):
@@ -391,7 +521,7 @@ class CompiledModels:
         for partner, quarter, accumulation, amount in bases:
             warehouse.execute(
                 "insert into issue3_basis values "
-                "('p', ?, 'Q', ?, ?, true, 0, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0)",
+                "('p', ?, 'Q', ?, ?, 0, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0)",
                 (partner, quarter, accumulation, amount),
             )
         return warehouse.query_dicts(
@@ -401,17 +531,17 @@ class CompiledModels:
 
 EXAMPLE_TABLES = (
     """create temporary table issue3_programs (
-        program_id varchar, basis varchar, measure varchar, banding varchar,
+        program_key varchar, line_item_id varchar, basis varchar,
+        measure varchar, banding varchar,
         bounds varchar, min_collection_ratio decimal(9,6),
         cap_amount decimal(18,2), minimum_payout decimal(18,2))""",
     """create temporary table issue3_tiers (
-        program_id varchar, tier_no integer, tier_name varchar,
+        program_key varchar, tier_no integer, tier_name varchar,
         lower_bound decimal(18,3), upper_bound decimal(18,3),
         rate decimal(18,6), fixed_amount decimal(18,2))""",
     """create temporary table issue3_basis (
-        program_id varchar, partner_id varchar, period varchar,
-        quarter_index integer,
-        accumulation_index integer, is_effective boolean,
+        program_key varchar, partner_id varchar, period varchar,
+        quarter_index integer, accumulation_index integer,
         source_line_count integer, basis_amount decimal(18,2),
         basis_quantity decimal(18,3), cumulative_amount decimal(18,2),
         cumulative_quantity decimal(18,3), cumulative_invoiced decimal(18,2),

@@ -1,7 +1,10 @@
--- One row per program per order line that counts for it: sales and returns
--- (rebate credit notes never count) inside the program's scope, booked from
--- a year before the program starts (growth compares with that year) to its
--- end. A return counts negative in the quarter it is booked (clawback).
+-- One row per program version per order line that counts for it: sales
+-- and returns (rebate credit notes never count) inside the program's scope,
+-- booked inside the version's dates (is_effective) or inside the same dates
+-- a year before (is_prior_year: growth compares with them; they never count
+-- towards the version's own basis). A line can be both when a version runs
+-- longer than a year. A return counts negative in the quarter it is booked
+-- (clawback).
 -- For a new-customer basis only the lines of customers new to the partner in
 -- the accumulation period count: customers whose first sale with that
 -- partner (any product, any scope) falls in the period. A line without a
@@ -15,7 +18,6 @@
 -- activities instead, each counted in the quarter it ends (completed) with
 -- its invested cost and a quantity of 1; only region and partner type
 -- scope them.
-
 with
 
 order_lines as (
@@ -93,7 +95,7 @@ lines_with_partner as (
 scoped_lines as (
 
     select
-        programs.program_id,
+        programs.program_key,
         programs.basis,
         case programs.basis
             when 'sub_distributor_sales'
@@ -116,6 +118,10 @@ scoped_lines as (
         lines_with_partner.order_line_id,
         lines_with_partner.order_id,
         lines_with_partner.order_date,
+        lines_with_partner.order_date >= programs.effective_from
+            as is_effective,
+        {{ rebate_in_prior_year('lines_with_partner.order_date') }}
+            as is_prior_year,
         {{ quarter_label('lines_with_partner.order_date') }} as period,
         {{ quarter_index('lines_with_partner.order_date') }} as quarter_index,
         cast(
@@ -161,11 +167,13 @@ scoped_lines as (
 eligible_lines as (
 
     select
-        program_id,
+        program_key,
         partner_id,
         order_line_id,
         order_id,
         order_date,
+        is_effective,
+        is_prior_year,
         period,
         quarter_index,
         signed_amount,
@@ -176,7 +184,7 @@ eligible_lines as (
                 and line_type = 'sale'
                 and row_number() over (
                     partition by
-                        program_id,
+                        program_key,
                         partner_id,
                         customer_id,
                         is_new_customer,
@@ -205,11 +213,13 @@ eligible_lines as (
 activity_lines as (
 
     select
-        programs.program_id,
+        programs.program_key,
         activities.partner_id,
         activities.activity_id as order_line_id,
         activities.activity_id as order_id,
         activities.end_date as order_date,
+        activities.end_date >= programs.effective_from as is_effective,
+        {{ rebate_in_prior_year('activities.end_date') }} as is_prior_year,
         {{ quarter_label('activities.end_date') }} as period,
         {{ quarter_index('activities.end_date') }} as quarter_index,
         cast(

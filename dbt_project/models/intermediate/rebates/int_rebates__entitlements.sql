@@ -1,4 +1,4 @@
--- One row per program per partner per effective quarter: the entitlement
+-- One row per program version per partner per quarter: the entitlement
 -- accumulated so far in the accumulation period and how it was reached.
 -- The measured basis is the accumulated net sales, quantity, new customers'
 -- net sales, count of new customers, co-marketing spend or count of
@@ -35,7 +35,8 @@ tiers as (
 measured as (
 
     select
-        basis.program_id,
+        basis.program_key,
+        programs.line_item_id,
         basis.partner_id,
         basis.period,
         basis.quarter_index,
@@ -45,26 +46,23 @@ measured as (
         basis.basis_quantity,
         basis.cumulative_invoiced,
         basis.cumulative_collected,
-        case programs.basis
-            when 'quantity' then basis.cumulative_quantity
-            when 'new_customers' then basis.cumulative_new_customers
-            when 'co_marketing_activities' then basis.cumulative_quantity
-            else cast(basis.cumulative_amount as decimal(18, 3))
-        end as volume,
-        case programs.basis
-            when 'quantity' then basis.prior_year_quantity
-            when 'new_customers' then basis.prior_year_new_customers
-            when 'co_marketing_activities' then basis.prior_year_quantity
-            else cast(basis.prior_year_amount as decimal(18, 3))
-        end as prior_year_volume,
+        {{ rebate_measure_of_basis(
+            'basis.cumulative_amount',
+            'basis.cumulative_quantity',
+            'basis.cumulative_new_customers',
+        ) }} as volume,
+        {{ rebate_measure_of_basis(
+            'basis.prior_year_amount',
+            'basis.prior_year_quantity',
+            'basis.prior_year_new_customers',
+        ) }} as prior_year_volume,
         programs.measure,
         programs.banding,
         programs.bounds
 
     from basis
     inner join programs
-        on basis.program_id = programs.program_id
-    where basis.is_effective
+        on basis.program_key = programs.program_key
 
 ),
 
@@ -92,7 +90,7 @@ measured_basis as (
 reached_tiers as (
 
     select
-        measured_basis.program_id,
+        measured_basis.program_key,
         measured_basis.partner_id,
         measured_basis.quarter_index,
         tiers.tier_no,
@@ -103,66 +101,28 @@ reached_tiers as (
     from measured_basis
     inner join tiers
         on
-            measured_basis.program_id = tiers.program_id
-            and (
-                (tiers.tier_no = 1 and measured_basis.measured_basis <= 0)
-                or (
-                    measured_basis.bounds = 'lower_inclusive'
-                    and measured_basis.measured_basis >= tiers.lower_bound
-                    and (
-                        tiers.upper_bound is null
-                        or measured_basis.measured_basis < tiers.upper_bound
-                    )
-                )
-                or (
-                    measured_basis.bounds = 'upper_inclusive'
-                    and measured_basis.measured_basis > tiers.lower_bound
-                    and (
-                        tiers.upper_bound is null
-                        or measured_basis.measured_basis <= tiers.upper_bound
-                    )
-                )
-            )
+            measured_basis.program_key = tiers.program_key
+            and {{ rebate_tier_reached(
+                'measured_basis.measured_basis', 'measured_basis.bounds'
+            ) }}
 
 ),
 
 slices as (
 
     select
-        measured_basis.program_id,
+        measured_basis.program_key,
         measured_basis.partner_id,
         measured_basis.quarter_index,
         sum(
-            (
-                case
-                    when tiers.tier_no = 1
-                        then
-                            case
-                                when
-                                    tiers.upper_bound is not null
-                                    and measured_basis.measured_basis
-                                    > tiers.upper_bound
-                                    then tiers.upper_bound
-                                else measured_basis.measured_basis
-                            end
-                    when
-                        measured_basis.measured_basis <= tiers.lower_bound
-                        then tiers.lower_bound
-                    when
-                        tiers.upper_bound is not null
-                        and measured_basis.measured_basis > tiers.upper_bound
-                        then tiers.upper_bound
-                    else measured_basis.measured_basis
-                end
-                - tiers.lower_bound
-            ) * tiers.rate
+            {{ rebate_tier_slice_amount('measured_basis.measured_basis') }}
         ) as incremental_amount
 
     from measured_basis
     inner join tiers
-        on measured_basis.program_id = tiers.program_id
+        on measured_basis.program_key = tiers.program_key
     group by
-        measured_basis.program_id,
+        measured_basis.program_key,
         measured_basis.partner_id,
         measured_basis.quarter_index
 
@@ -191,15 +151,15 @@ calculated as (
 
     from measured_basis
     inner join programs
-        on measured_basis.program_id = programs.program_id
+        on measured_basis.program_key = programs.program_key
     inner join reached_tiers
         on
-            measured_basis.program_id = reached_tiers.program_id
+            measured_basis.program_key = reached_tiers.program_key
             and measured_basis.partner_id = reached_tiers.partner_id
             and measured_basis.quarter_index = reached_tiers.quarter_index
     inner join slices
         on
-            measured_basis.program_id = slices.program_id
+            measured_basis.program_key = slices.program_key
             and measured_basis.partner_id = slices.partner_id
             and measured_basis.quarter_index = slices.quarter_index
 
@@ -211,16 +171,9 @@ entitled as (
         *,
         cap_amount is not null
         and calculated_amount > cap_amount as is_capped,
-        cast(round(
-            case
-                when not is_eligible then 0
-                when
-                    cap_amount is not null and calculated_amount > cap_amount
-                    then cap_amount
-                else calculated_amount
-            end,
-            2
-        ) as decimal(18, 2)) as entitlement_amount
+        {{ rebate_entitlement(
+            'calculated_amount', 'is_eligible', 'cap_amount'
+        ) }} as entitlement_amount
 
     from calculated
 
@@ -231,7 +184,7 @@ movements as (
     select
         *,
         cast(coalesce(lag(entitlement_amount) over (
-            partition by program_id, partner_id, accumulation_index
+            partition by program_key, partner_id, accumulation_index
             order by quarter_index
         ), 0) as decimal(18, 2)) as previously_entitled_amount
 
@@ -242,7 +195,8 @@ movements as (
 final as (
 
     select
-        program_id,
+        program_key,
+        line_item_id,
         partner_id,
         period,
         quarter_index,

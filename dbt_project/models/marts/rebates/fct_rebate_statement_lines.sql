@@ -48,7 +48,9 @@ program_lines as (
     select
         settlements.partner_id,
         settlements.period,
-        settlements.program_id,
+        settlements.line_item_id,
+        settlements.program_key,
+        programs.program_id,
         'program' as line_kind,
         programs.program_name,
         programs.program_version,
@@ -83,7 +85,7 @@ program_lines as (
 
     from settlements
     inner join programs
-        on settlements.program_id = programs.program_id
+        on settlements.program_key = programs.program_key
     left join partner_periods
         on
             settlements.partner_id = partner_periods.partner_id
@@ -100,6 +102,8 @@ adjustment_lines as (
     select
         partner_id,
         period,
+        'adjustment-' || adjustment_id as line_item_id,
+        cast(null as varchar) as program_key,
         'adjustment-' || adjustment_id as program_id,
         'adjustment' as line_kind,
         coalesce(program_id, '-') as program_name,
@@ -150,14 +154,17 @@ numbered as (
 
     select
         partner_id || '-' || period as statement_key,
-        partner_id || '-' || period || '-' || program_id as statement_line_key,
+        partner_id || '-' || period || '-' || line_item_id
+            as statement_line_key,
         partner_id,
         period,
         row_number() over (
             partition by partner_id, period
-            order by line_kind desc, program_id asc
+            order by line_kind desc, line_item_id asc
         ) as line_no,
         line_kind,
+        line_item_id,
+        program_key,
         program_id,
         program_name,
         program_version,

@@ -9,7 +9,9 @@ source as (
 renamed as (
 
     select
+        program_key,
         program_id,
+        line_item_id,
         program_name,
         program_version,
         basis,
