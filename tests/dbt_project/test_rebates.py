@@ -17,6 +17,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import psycopg2
 import pytest
@@ -165,6 +166,7 @@ def _publish_p3_then_add_north_v2(settings: Settings) -> None:
         "--select",
         "+fct_rebate_statements",
         "+fct_rebate_line_sources",
+        "+fct_rebate_accruals",
     )
     assert completed.returncode == 0, completed.stdout[-3000:]
 
@@ -232,6 +234,9 @@ GOLDEN_UNIT_TESTS = {
     "co_marketing_counts_completed_activities_and_spend",
     "co_marketing_pays_a_capped_share_or_per_activity",
     "a_parent_is_credited_with_its_sub_distributors_sales",
+    "accruals_follow_the_run_rate_and_true_up_to_the_settlement",
+    "accruals_divide_exactly_and_round_half_away_from_zero",
+    "monthly_basis_counts_the_period_months_inside_the_version",
 }
 
 
@@ -435,6 +440,53 @@ def test_a_new_version_leaves_the_quarters_published_under_v1_as_they_were(
         ("2026Q1", 1, Decimal("50.00")),
         ("2026Q2", 1, Decimal("70.00")),
         ("2026Q3", 2, Decimal("60.00")),
+    ]
+
+
+def accruals(settings: Settings, partner: str, item: str) -> list[tuple[Any, ...]]:
+    with Warehouse(settings) as warehouse:
+        return warehouse.query(
+            "select month_label, program_version, line_kind, "
+            "accrued_to_date_amount, amount from marts.fct_rebate_accruals "
+            "where partner_id = ? and line_item_id = ? order by month_label",
+            (partner, item),
+        )
+
+
+def test_monthly_accruals_follow_the_annual_run_rate(settled: Settings) -> None:
+    found = accruals(settled, "P1", "annual")
+
+    # 1 % below 5,000 a year, 2 % from it; the year is open (data to August).
+    # January: 3,800 * 12 = 45,600 projected, 2 %: 912.00 * 1/12 = 76.00.
+    # July: 7,800 * 12 / 7 = 13,371.43, 267.43 * 7/12 = 156.00 after the
+    # 2,000 return; each month's entry is the change in the accrual.
+    assert [(m, kind, to_date, amount) for m, _, kind, to_date, amount in found] == [
+        ("2026-01", "accrual", Decimal("76.00"), Decimal("76.00")),
+        ("2026-02", "accrual", Decimal("96.00"), Decimal("20.00")),
+        ("2026-03", "accrual", Decimal("96.00"), Decimal("0.00")),
+        ("2026-04", "accrual", Decimal("196.00"), Decimal("100.00")),
+        ("2026-05", "accrual", Decimal("196.00"), Decimal("0.00")),
+        ("2026-06", "accrual", Decimal("196.00"), Decimal("0.00")),
+        ("2026-07", "accrual", Decimal("156.00"), Decimal("-40.00")),
+        ("2026-08", "accrual", Decimal("156.00"), Decimal("0.00")),
+    ]
+
+
+def test_a_period_closing_trues_up_to_the_settlement_under_its_version(
+    settled: Settings,
+) -> None:
+    found = accruals(settled, "P3", "north")
+
+    # v1 starts 2026-02-15: its 2026Q1 is February and March, P3's first
+    # sale inside it is in March, so March closes the period straight away.
+    # May: 700 * 3 / 2 = 1,050 projected, 105.00 * 2/3 = 70.00; June trues
+    # up to the settled 70.00. v2's 2026Q3 accrues 300 * 3 / 2 at 20 %.
+    assert found == [
+        ("2026-03", 1, "true_up", Decimal("50.00"), Decimal("50.00")),
+        ("2026-04", 1, "accrual", Decimal("0.00"), Decimal("0.00")),
+        ("2026-05", 1, "accrual", Decimal("70.00"), Decimal("70.00")),
+        ("2026-06", 1, "true_up", Decimal("70.00"), Decimal("0.00")),
+        ("2026-08", 2, "accrual", Decimal("60.00"), Decimal("60.00")),
     ]
 
 

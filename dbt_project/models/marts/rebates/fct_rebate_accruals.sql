@@ -1,0 +1,275 @@
+-- One row per partner per program version per month: finance's accrual of
+-- the rebate liability (never paid to partners; statements come from
+-- fct_rebate_statement_lines). In each month of an accumulation period but
+-- its last (line_kind accrual), the run-rate projection of the period's
+-- basis is the basis so far / months elapsed * months in the period (the
+-- period's months inside the version's dates), rounded half away from zero
+-- to 0.01; the projection reaches a tier, and the period would be entitled
+-- at it to projected_entitlement_amount (the program's calculation, capped,
+-- 0 when not eligible so far, rounded to the fen). The accrued amount to
+-- date is that projected entitlement * months elapsed / months in the
+-- period, rounded half away from zero to the fen: for a retroactive rate,
+-- the projected tier's rate on the basis so far. In the period's last month
+-- the actual settlement lands (line_kind true_up): accrued to date is the
+-- period's settled entitlement. amount is the month's entry, accrued to
+-- date minus accrued before, so a true-up's amount is settled minus
+-- accrued and a closed period's amounts add up to its settled entitlement.
+
+with
+
+monthly_basis as (
+
+    select * from {{ ref('int_rebates__monthly_basis') }}
+
+),
+
+programs as (
+
+    select * from {{ ref('stg_rules__rebate_programs') }}
+
+),
+
+tiers as (
+
+    select * from {{ ref('stg_rules__rebate_tiers') }}
+
+),
+
+entitlements as (
+
+    select * from {{ ref('int_rebates__entitlements') }}
+
+),
+
+measured as (
+
+    select
+        monthly_basis.*,
+        programs.program_id,
+        programs.program_version,
+        programs.line_item_id,
+        programs.accumulation,
+        programs.measure,
+        programs.banding,
+        programs.bounds,
+        programs.cap_amount,
+        programs.min_collection_ratio is null
+        or monthly_basis.cumulative_collected
+        >= programs.min_collection_ratio
+        * monthly_basis.cumulative_invoiced as is_eligible,
+        {{ rebate_measure_of_basis(
+            'monthly_basis.cumulative_amount',
+            'monthly_basis.cumulative_quantity',
+            'monthly_basis.cumulative_new_customers',
+        ) }} as volume,
+        {{ rebate_measure_of_basis(
+            'monthly_basis.prior_year_amount',
+            'monthly_basis.prior_year_quantity',
+            'monthly_basis.prior_year_new_customers',
+        ) }} as prior_year_volume
+
+    from monthly_basis
+    inner join programs
+        on monthly_basis.program_key = programs.program_key
+
+),
+
+projected as (
+
+    select
+        *,
+        {{ rounded_quotient(
+            'volume * months_in_period', 'months_elapsed', 2
+        ) }} as projected_volume
+
+    from measured
+
+),
+
+measured_basis as (
+
+    select
+        *,
+        cast(
+            case
+                when measure <> 'growth' then projected_volume
+                when projected_volume > prior_year_volume
+                    then projected_volume - prior_year_volume
+                else 0
+            end as decimal(18, 3)
+        ) as measured_basis
+
+    from projected
+
+),
+
+reached_tiers as (
+
+    select
+        measured_basis.program_key,
+        measured_basis.partner_id,
+        measured_basis.month_index,
+        tiers.tier_no,
+        tiers.tier_name,
+        tiers.rate,
+        tiers.fixed_amount
+
+    from measured_basis
+    inner join tiers
+        on
+            measured_basis.program_key = tiers.program_key
+            and {{ rebate_tier_reached(
+                'measured_basis.measured_basis', 'measured_basis.bounds'
+            ) }}
+
+),
+
+slices as (
+
+    select
+        measured_basis.program_key,
+        measured_basis.partner_id,
+        measured_basis.month_index,
+        sum(
+            {{ rebate_tier_slice_amount('measured_basis.measured_basis') }}
+        ) as incremental_amount
+
+    from measured_basis
+    inner join tiers
+        on measured_basis.program_key = tiers.program_key
+    group by
+        measured_basis.program_key,
+        measured_basis.partner_id,
+        measured_basis.month_index
+
+),
+
+calculated as (
+
+    select
+        measured_basis.*,
+        reached_tiers.tier_no,
+        reached_tiers.tier_name,
+        reached_tiers.rate,
+        reached_tiers.fixed_amount,
+        case measured_basis.banding
+            when 'incremental' then slices.incremental_amount
+            else
+                measured_basis.measured_basis * reached_tiers.rate
+                + reached_tiers.fixed_amount
+        end as calculated_amount
+
+    from measured_basis
+    inner join reached_tiers
+        on
+            measured_basis.program_key = reached_tiers.program_key
+            and measured_basis.partner_id = reached_tiers.partner_id
+            and measured_basis.month_index = reached_tiers.month_index
+    inner join slices
+        on
+            measured_basis.program_key = slices.program_key
+            and measured_basis.partner_id = slices.partner_id
+            and measured_basis.month_index = slices.month_index
+
+),
+
+projected_entitlements as (
+
+    select
+        *,
+        cap_amount is not null
+        and calculated_amount > cap_amount as is_capped,
+        {{ rebate_entitlement(
+            'calculated_amount', 'is_eligible', 'cap_amount'
+        ) }} as projected_entitlement_amount
+
+    from calculated
+
+),
+
+accrued as (
+
+    select
+        projected_entitlements.*,
+        entitlements.entitlement_amount as settled_entitlement_amount,
+        case
+            when projected_entitlements.is_closing_month
+                then entitlements.entitlement_amount
+            else
+                {{ rounded_quotient(
+                    'projected_entitlements.projected_entitlement_amount'
+                    ~ ' * projected_entitlements.months_elapsed',
+                    'projected_entitlements.months_in_period',
+                    2,
+                ) }}
+        end as accrued_to_date_amount
+
+    from projected_entitlements
+    left join entitlements
+        on
+            projected_entitlements.is_closing_month
+            and projected_entitlements.program_key = entitlements.program_key
+            and projected_entitlements.partner_id = entitlements.partner_id
+            and projected_entitlements.quarter_index
+            = entitlements.quarter_index
+
+),
+
+entries as (
+
+    select
+        *,
+        cast(coalesce(lag(accrued_to_date_amount) over (
+            partition by program_key, partner_id, accumulation_index
+            order by month_index
+        ), 0) as decimal(18, 2)) as previously_accrued_amount
+
+    from accrued
+
+),
+
+final as (
+
+    select
+        partner_id || '-' || month_label || '-' || line_item_id
+            as accrual_key,
+        partner_id,
+        month_label,
+        month_index,
+        substring(month_label, 1, 4)
+        || case accumulation
+            when 'year' then ''
+            else 'Q' || cast(mod(quarter_index, 4) + 1 as varchar)
+        end as accumulation_period,
+        line_item_id,
+        program_key,
+        program_id,
+        program_version,
+        case when is_closing_month then 'true_up' else 'accrual' end
+            as line_kind,
+        months_elapsed,
+        months_in_period,
+        volume as basis_to_date,
+        prior_year_volume,
+        projected_volume,
+        measured_basis,
+        tier_no,
+        tier_name,
+        cast(rate as decimal(18, 6)) as rate,
+        cast(fixed_amount as decimal(18, 2)) as fixed_amount,
+        is_eligible,
+        is_capped,
+        projected_entitlement_amount,
+        accrued_to_date_amount,
+        previously_accrued_amount,
+        settled_entitlement_amount,
+        cast(
+            accrued_to_date_amount - previously_accrued_amount
+            as decimal(18, 2)
+        ) as amount
+
+    from entries
+
+)
+
+select * from final
