@@ -174,6 +174,9 @@ def build_statement_documents(
         (period.label,),
     ):
         line["source_line_ids"] = sources.get(line["statement_line_key"], [])
+        for name in OPTIONAL_LINE_COLUMNS:
+            if line[name] is None:
+                del line[name]
         lines_by_key.setdefault(line.pop("statement_key"), []).append(line)
     scorecards = _scorecards(warehouse, period)
     documents = []
@@ -209,6 +212,11 @@ def build_statement_documents(
         )
     return documents
 
+
+# Columns only some kinds of line have (the target of a performance bonus);
+# a line leaves them out rather than carry nulls, so the documents of the
+# other programs stay as they were.
+OPTIONAL_LINE_COLUMNS = ("target_amount",)
 
 # What a statement line says about itself: program and rule, basis, tier
 # reached, rate, convention, what was entitled and carried, and the amount.
@@ -247,6 +255,7 @@ LINE_COLUMNS = (
     "amount",
     "reason",
     "source_line_count",
+    *OPTIONAL_LINE_COLUMNS,
 )
 
 

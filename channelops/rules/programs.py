@@ -57,6 +57,8 @@ class Tier(BaseModel):
     upper: Bound | None = Field(default=None, alias="to")
     rate: Rate | None = None
     per_unit: PerUnit | None = None
+    # A fixed amount paid on reaching the tier (target attainment only).
+    amount: Amount | None = None
 
 
 class Scope(BaseModel):
@@ -107,7 +109,9 @@ class RebateProgram(BaseModel):
     # co_marketing_spend: the cost the partner invested in co-marketing
     # activities completed (ended) in the period; co_marketing_activities:
     # how many such activities; sub_distributor_sales: the net sales of the
-    # partner's direct sub-distributors, credited to it (an override share).
+    # partner's direct sub-distributors, credited to it (an override share);
+    # target_attainment: the quarter's net sales over the partner's target
+    # for the quarter, whose tiers pay a rate of the net sales or an amount.
     basis: Literal[
         "net_sales",
         "quantity",
@@ -116,6 +120,7 @@ class RebateProgram(BaseModel):
         "co_marketing_spend",
         "co_marketing_activities",
         "sub_distributor_sales",
+        "target_attainment",
     ] = "net_sales"
     calculation: Calculation
     settlement_period: Literal["quarter"] = "quarter"
@@ -146,6 +151,8 @@ class RebateProgram(BaseModel):
                 "a fraction of a yuan per item; use calculation 'per_unit' "
                 "with tiers giving 'per_unit' amounts"
             )
+        if self.basis == "target_attainment":
+            self._check_target_attainment()
         if self.basis.startswith("co_marketing_"):
             for name in ("product_ids", "product_categories"):
                 if getattr(self.scope, name):
@@ -183,11 +190,47 @@ class RebateProgram(BaseModel):
                 "'new_customers'"
             )
 
+    def _check_target_attainment(self) -> None:
+        """Quarterly tiers on attainment, reached when attainment is at least
+        a tier's ``from``; each pays a rate of the net sales or an amount."""
+        wanted = {
+            "calculation": "retroactive",
+            "accumulation": "quarter",
+            "bounds": "lower_inclusive",
+        }
+        for name, value in wanted.items():
+            if getattr(self, name) != value:
+                raise ValueError(
+                    f"{name}: basis 'target_attainment' pays the tier the "
+                    f"quarter's attainment reaches; it needs {name} {value!r}, "
+                    f"got {getattr(self, name)!r}"
+                )
+
     def _check_tiers(self, tiers: list[Tier]) -> None:
         if not tiers:
             raise ValueError("tiers: at least one tier is needed")
+        if self.basis == "target_attainment":
+            for index, tier in enumerate(tiers):
+                if tier.rate is None and tier.amount is None:
+                    raise ValueError(
+                        f"tiers.{index}: give 'rate' (of the quarter's net "
+                        "sales) or 'amount' (a fixed sum), 0 for none"
+                    )
+                if tier.per_unit is not None:
+                    raise ValueError(
+                        f"tiers.{index}.per_unit: not used with basis "
+                        "'target_attainment'; give 'rate' or 'amount'"
+                    )
+            self._check_bands(tiers)
+            return
         field = "per_unit" if self.counts_units else "rate"
         for index, tier in enumerate(tiers):
+            if tier.amount is not None:
+                raise ValueError(
+                    f"tiers.{index}.amount: a fixed amount per tier is for "
+                    "basis 'target_attainment'; for one target use calculation "
+                    "'fixed_target'"
+                )
             if getattr(tier, field) is None:
                 raise ValueError(
                     f"tiers.{index}.{field}: required, the basis is {self.basis!r}"
@@ -198,6 +241,11 @@ class RebateProgram(BaseModel):
                     f"tiers.{index}.{other}: not used with basis {self.basis!r}; "
                     f"give '{field}' instead"
                 )
+        self._check_bands(tiers)
+
+    @staticmethod
+    def _check_bands(tiers: list[Tier]) -> None:
+        """From 0, each tier starting where the one before ends, the top open."""
         if tiers[0].lower != 0:
             raise ValueError(
                 f"tiers.0.from: the first tier must start at 0, got {tiers[0].lower}"
@@ -250,7 +298,13 @@ class RebateProgram(BaseModel):
         zero = Decimal("0")
         if self.tiers is not None:
             return [
-                NormalTier(t.name, t.lower, t.upper, t.rate or t.per_unit or zero, zero)
+                NormalTier(
+                    t.name,
+                    t.lower,
+                    t.upper,
+                    t.rate or t.per_unit or zero,
+                    t.amount or zero,
+                )
                 for t in self.tiers
             ]
         if self.calculation == "fixed_target":

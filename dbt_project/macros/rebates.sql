@@ -108,3 +108,25 @@
         2
     ) as decimal(18, 2))
 {%- endmacro %}
+
+{#- Target attainment: net sales over the target, cut (never rounded)
+    towards zero to 0.001, so that it reaches a tier's `from` (at most three
+    decimals) exactly when the exact ratio does; 0 without a positive target
+    or net sales. -#}
+
+{% macro rebate_attainment(amount, target) -%}
+    cast(
+        case
+            when {{ target }} > 0 and {{ amount }} > 0
+                then
+                    cast(
+                        {{ integer_quotient(
+                            'trunc(' ~ amount ~ ' * 100000)',
+                            target ~ ' * 100',
+                        ) }} as decimal(38, 0)
+                    )
+                    * cast(0.001 as decimal(38, 3))
+            else 0
+        end as decimal(18, 3)
+    )
+{%- endmacro %}

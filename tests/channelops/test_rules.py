@@ -78,6 +78,7 @@ def test_repository_programs_should_load() -> None:
         "accessories_per_unit",
         "annual_volume",
         "growth",
+        "quarterly_performance",
         "quarterly_volume",
     ]
     assert programs["annual_volume"].accumulation == "year"
@@ -539,6 +540,72 @@ def test_a_rate_on_a_count_of_new_customers_should_be_rejected(
     )
 
     assert "rate: basis 'new_customers' is a count" in message
+
+
+PERFORMANCE_TIERS = """\
+basis: target_attainment
+calculation: retroactive
+tiers:
+  - {name: 未达成, from: 0, to: 1.00, rate: 0}
+  - {name: 达成, from: 1.00, to: 1.20, rate: 0.01}
+  - {name: 超额, from: 1.20, rate: 0.02, amount: 3000}
+"""
+
+
+def test_a_performance_bonus_pays_a_rate_or_an_amount_on_attainment_tiers(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    (folder / "performance.yml").write_text(
+        "program_id: performance\nname: 季度业绩达成奖\nversion: 1\n"
+        "effective_from: 2026-01-01\n" + PERFORMANCE_TIERS,
+        "utf-8",
+    )
+
+    (program,) = load_programs(tmp_path)
+
+    assert program.banding == "retroactive"
+    assert [(t.lower, t.rate, t.fixed_amount) for t in program.normal_tiers()] == [
+        (Decimal("0"), Decimal("0"), Decimal("0")),
+        (Decimal("1.00"), Decimal("0.01"), Decimal("0")),
+        (Decimal("1.20"), Decimal("0.02"), Decimal("3000")),
+    ]
+
+
+def test_a_performance_bonus_accumulated_over_a_year_should_be_rejected(
+    tmp_path: Path,
+) -> None:
+    message = _program_text_rejection(
+        tmp_path, "accumulation: year\n" + PERFORMANCE_TIERS
+    )
+
+    assert "accumulation: basis 'target_attainment' pays the tier" in message
+    assert "it needs accumulation 'quarter', got 'year'" in message
+
+
+def test_an_attainment_tier_paying_nothing_declared_should_be_rejected(
+    tmp_path: Path,
+) -> None:
+    message = _program_text_rejection(
+        tmp_path,
+        PERFORMANCE_TIERS.replace(
+            "{name: 达成, from: 1.00, to: 1.20, rate: 0.01}",
+            "{name: 达成, from: 1.00, to: 1.20}",
+        ),
+    )
+
+    assert "tiers.1: give 'rate' (of the quarter's net sales) or 'amount'" in message
+
+
+def test_a_tier_amount_on_a_sales_basis_should_be_rejected(tmp_path: Path) -> None:
+    message = _program_rejection(
+        tmp_path,
+        "  - {name: 基础档, from: 0, to: 200000, rate: 0.01}\n"
+        "  - {name: 金牌档, from: 200000, rate: 0.02, amount: 500}\n",
+    )
+
+    assert "tiers.1.amount: a fixed amount per tier is for basis" in message
 
 
 def test_rules_written_again_keep_the_views_over_their_tables(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channelops.periods import Quarter
-from channelops.publish import publish_statements
+from channelops.publish import build_statement_documents, publish_statements
 from channelops.settings import DEFAULT_CONFIG_DIR, Settings
 from channelops.transform import build_models, load_rules, run_dbt
 from channelops.warehouse import Warehouse
@@ -78,6 +78,22 @@ calculation: percentage
 rate: 0.20
 scope: {regions: [North]}
 """
+# Quarterly performance bonus on P2's targets (region West).
+PERFORMANCE = """\
+program_id: performance
+name: Quarterly performance bonus
+version: 1
+effective_from: 2026-01-01
+basis: target_attainment
+calculation: retroactive
+scope: {regions: [West]}
+tiers:
+  - {name: below target, from: 0, to: 1.00, rate: 0}
+  - {name: target reached, from: 1.00, to: 1.20, rate: 0.01}
+  - {name: 120 percent, from: 1.20, rate: 0.02}
+"""
+# (partner, quarter, target)
+TARGETS = [("P2", "2026Q1", "80.00"), ("P2", "2026Q2", "41.67")]
 ADJUSTMENTS = """\
 adjustments:
   - {adjustment_id: ADJ-1, partner_id: P1, period: 2026Q2, amount: 200.00,
@@ -117,6 +133,7 @@ def settled(
     (config / "programs" / "golden.yml").write_text(GOLDEN, "utf-8")
     (config / "programs" / "annual.yml").write_text(ANNUAL, "utf-8")
     (config / "programs" / "north.yml").write_text(NORTH_V1, "utf-8")
+    (config / "programs" / "performance.yml").write_text(PERFORMANCE, "utf-8")
     (config / "adjustments.yml").write_text(ADJUSTMENTS, "utf-8")
     shutil.copy(DEFAULT_CONFIG_DIR / "scorecard.yml", config / "scorecard.yml")
     database = None
@@ -186,6 +203,12 @@ def _insert_network(warehouse: Warehouse) -> None:
             "partner_type) values (?, ?, ?, ?)",
             (partner_id, f"Partner {partner_id}", region, partner_type),
         )
+    for partner_id, quarter, target in TARGETS:
+        warehouse.execute(
+            "insert into raw.targets (partner_id, period, target_amount, "
+            "currency) values (?, ?, ?, 'CNY')",
+            (partner_id, quarter, Decimal(target)),
+        )
     for line_id, partner, day, category, kind, quantity, amount in ORDER_LINES:
         warehouse.execute(
             "insert into raw.order_lines (order_line_id, order_id, partner_id, "
@@ -237,6 +260,7 @@ GOLDEN_UNIT_TESTS = {
     "accruals_follow_the_run_rate_and_true_up_to_the_settlement",
     "accruals_divide_exactly_and_round_half_away_from_zero",
     "monthly_basis_counts_the_period_months_inside_the_version",
+    "a_performance_bonus_pays_on_target_attainment",
 }
 
 
@@ -322,8 +346,8 @@ def test_statements_count_approved_adjustments_only_and_add_up(
         ("P1-2026Q1", Decimal("1188.00"), Decimal("0.00"), 2),
         ("P1-2026Q2", Decimal("1848.00"), Decimal("0.00"), 3),
         ("P1-2026Q3", Decimal("0.00"), Decimal("-240.00"), 2),
-        ("P2-2026Q1", Decimal("9.00"), Decimal("0.90"), 2),
-        ("P2-2026Q2", Decimal("6.40"), Decimal("0.00"), 2),
+        ("P2-2026Q1", Decimal("9.90"), Decimal("0.90"), 3),
+        ("P2-2026Q2", Decimal("6.90"), Decimal("0.00"), 3),
         ("P3-2026Q1", Decimal("515.00"), Decimal("0.00"), 3),
         ("P3-2026Q2", Decimal("287.00"), Decimal("0.00"), 3),
         ("P3-2026Q3", Decimal("123.00"), Decimal("0.00"), 3),
@@ -370,14 +394,14 @@ def test_publishing_records_the_ledger_and_a_rerun_publishes_nothing(
     assert again.new_versions == ()
     assert movements == [
         ("P1-2026Q2", Decimal("1848.00")),
-        ("P2-2026Q2", Decimal("6.40")),
+        ("P2-2026Q2", Decimal("6.90")),
         ("P3-2026Q1", Decimal("515.00")),
         ("P3-2026Q2", Decimal("287.00")),
     ]
     first_settlement = "first settlement of the period"
     assert recorded == [
         ("P1-2026Q2", "annual v3, golden v1", first_settlement),
-        ("P2-2026Q2", "annual v3, golden v1", first_settlement),
+        ("P2-2026Q2", "annual v3, golden v1, performance v1", first_settlement),
         ("P3-2026Q1", "annual v3, golden v1, north v1", first_settlement),
         ("P3-2026Q2", "annual v3, golden v1, north v1", first_settlement),
     ]
@@ -441,6 +465,46 @@ def test_a_new_version_leaves_the_quarters_published_under_v1_as_they_were(
         ("2026Q2", 1, Decimal("70.00")),
         ("2026Q3", 2, Decimal("60.00")),
     ]
+
+
+def test_a_performance_bonus_pays_on_the_quarters_target_attainment(
+    settled: Settings,
+) -> None:
+    with Warehouse(settled) as warehouse:
+        found = warehouse.query(
+            "select period, basis_amount, target_amount, measured_basis, "
+            "tier_name, amount from marts.fct_rebate_statement_lines "
+            "where line_item_id = 'performance' order by period"
+        )
+        document = build_statement_documents(warehouse, Quarter.parse("2026Q1"))
+
+    # 90.00 on a target of 80.00 attains 1.125: 1 % of 90.00. 50.00 on
+    # 41.67 attains 1.19990..., cut to 1.199, not rounded up to 120 %.
+    assert found == [
+        (
+            "2026Q1",
+            Decimal("90.00"),
+            Decimal("80.00"),
+            Decimal("1.125"),
+            "target reached",
+            Decimal("0.90"),
+        ),
+        (
+            "2026Q2",
+            Decimal("50.00"),
+            Decimal("41.67"),
+            Decimal("1.199"),
+            "target reached",
+            Decimal("0.50"),
+        ),
+    ]
+    lines = {
+        line["statement_line_key"]: line
+        for statement in document
+        for line in statement["lines"]
+    }
+    assert lines["P2-2026Q1-performance"]["target_amount"] == Decimal("80.00")
+    assert "target_amount" not in lines["P2-2026Q1-golden"]
 
 
 def accruals(settings: Settings, partner: str, item: str) -> list[tuple[Any, ...]]:
@@ -573,7 +637,7 @@ class CompiledModels:
         for partner, quarter, accumulation, amount in bases:
             warehouse.execute(
                 "insert into issue3_basis values "
-                "('p', ?, 'Q', ?, ?, 0, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0)",
+                "('p', ?, 'Q', ?, ?, 0, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, null)",
                 (partner, quarter, accumulation, amount),
             )
         return warehouse.query_dicts(
@@ -600,7 +664,7 @@ EXAMPLE_TABLES = (
         cumulative_collected decimal(18,2), prior_year_amount decimal(18,2),
         prior_year_quantity decimal(18,3),
         cumulative_new_customers decimal(18,3),
-        prior_year_new_customers decimal(18,3))""",
+        prior_year_new_customers decimal(18,3), target_amount decimal(18,2))""",
 )
 
 

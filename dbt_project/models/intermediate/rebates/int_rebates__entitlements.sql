@@ -2,10 +2,12 @@
 -- accumulated so far in the accumulation period and how it was reached.
 -- The measured basis is the accumulated net sales, quantity, new customers'
 -- net sales, count of new customers, co-marketing spend or count of
--- completed co-marketing activities (for growth:
--- its increase over the same accumulation a year before, never below 0).
+-- completed co-marketing activities (for growth: its increase over the same
+-- accumulation a year before, never below 0; for target attainment: the
+-- quarter's net sales over its target, cut to 0.001).
 -- Retroactive: the reached tier's rate and fixed amount apply to the whole
--- measured basis; incremental: each tier's rate applies to its own slice.
+-- measured basis (for target attainment the rate applies to the net sales);
+-- incremental: each tier's rate applies to its own slice.
 -- A negative basis (returns above sales) falls in the first tier, so it
 -- claws back at the first tier's rate. The entitlement is capped, set to 0
 -- when the partner is not eligible, and rounded once, half away from zero,
@@ -46,6 +48,8 @@ measured as (
         basis.basis_quantity,
         basis.cumulative_invoiced,
         basis.cumulative_collected,
+        basis.target_amount,
+        programs.basis,
         {{ rebate_measure_of_basis(
             'basis.cumulative_amount',
             'basis.cumulative_quantity',
@@ -71,17 +75,20 @@ measured_basis as (
     select
         *,
         cast(
-            case measure
-                when 'growth'
-                    then
-                        case
-                            when volume > prior_year_volume
-                                then volume - prior_year_volume
-                            else 0
-                        end
-                else volume
+            case
+                when basis = 'target_attainment'
+                    then {{ rebate_attainment('volume', 'target_amount') }}
+                when measure <> 'growth' then volume
+                when volume > prior_year_volume
+                    then volume - prior_year_volume
+                else 0
             end as decimal(18, 3)
-        ) as measured_basis
+        ) as measured_basis,
+        -- What a retroactive rate applies to: the measured basis, or for
+        -- target attainment the net sales.
+        case
+            when basis = 'target_attainment' then volume
+        end as attained_volume
 
     from measured
 
@@ -139,7 +146,11 @@ calculated as (
         case measured_basis.banding
             when 'incremental' then slices.incremental_amount
             else
-                measured_basis.measured_basis * reached_tiers.rate
+                coalesce(
+                    measured_basis.attained_volume,
+                    measured_basis.measured_basis
+                )
+                * reached_tiers.rate
                 + reached_tiers.fixed_amount
         end as calculated_amount,
         programs.min_collection_ratio is null
@@ -207,6 +218,10 @@ final as (
         volume,
         prior_year_volume,
         measured_basis,
+        cast(
+            case when basis = 'target_attainment' then target_amount end
+            as decimal(18, 2)
+        ) as target_amount,
         tier_no,
         tier_name,
         cast(rate as decimal(18, 6)) as rate,

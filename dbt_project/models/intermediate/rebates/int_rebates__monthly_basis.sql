@@ -40,6 +40,12 @@ payments as (
 
 ),
 
+targets as (
+
+    select * from {{ ref('stg_channel__targets') }}
+
+),
+
 months as (
 
     select
@@ -265,7 +271,8 @@ joined as (
         cast(coalesce(to_date.invoiced_amount, 0) as decimal(18, 2))
             as cumulative_invoiced,
         cast(coalesce(to_date.collected_amount, 0) as decimal(18, 2))
-            as cumulative_collected
+            as cumulative_collected,
+        targets.target_amount
 
     from period_months
     left join monthly
@@ -284,6 +291,12 @@ joined as (
             period_months.program_key = to_date.program_key
             and period_months.partner_id = to_date.partner_id
             and period_months.month_index = to_date.month_index
+    left join targets
+        on
+            period_months.partner_id = targets.partner_id
+            and substring(period_months.month_label, 1, 4) || 'Q'
+            || cast(mod(period_months.quarter_index, 4) + 1 as varchar)
+            = targets.period
 
 ),
 

@@ -4,8 +4,8 @@
 -- the version's dates), the basis accumulated so far in the accumulation
 -- period (quarter or year), the same accumulation a year before over the
 -- same dates shifted back a year (for growth), the new customers counted
--- (for a new-customer basis) and what was invoiced and collected (for
--- eligibility).
+-- (for a new-customer basis), what was invoiced and collected (for
+-- eligibility) and the partner's target for the quarter (for attainment).
 
 with
 
@@ -24,6 +24,12 @@ programs as (
 partner_quarters as (
 
     select * from {{ ref('int_sales__partner_quarters') }}
+
+),
+
+targets as (
+
+    select * from {{ ref('stg_channel__targets') }}
 
 ),
 
@@ -129,7 +135,8 @@ joined as (
         coalesce(prior_year.new_customer_count, 0)
             as prior_year_new_customer_count,
         coalesce(partner_quarters.gross_sales, 0) as invoiced_amount,
-        coalesce(partner_quarters.collected_amount, 0) as collected_amount
+        coalesce(partner_quarters.collected_amount, 0) as collected_amount,
+        targets.target_amount
 
     from spine
     left join quarterly
@@ -146,6 +153,10 @@ joined as (
         on
             spine.partner_id = partner_quarters.partner_id
             and spine.quarter_index = partner_quarters.quarter_index
+    left join targets
+        on
+            spine.partner_id = targets.partner_id
+            and spine.period = targets.period
 
 ),
 

@@ -48,6 +48,7 @@ measured as (
         programs.program_id,
         programs.program_version,
         programs.line_item_id,
+        programs.basis,
         programs.accumulation,
         programs.measure,
         programs.banding,
@@ -92,12 +93,20 @@ measured_basis as (
         *,
         cast(
             case
+                when basis = 'target_attainment'
+                    then
+                        {{ rebate_attainment(
+                            'projected_volume', 'target_amount'
+                        ) }}
                 when measure <> 'growth' then projected_volume
                 when projected_volume > prior_year_volume
                     then projected_volume - prior_year_volume
                 else 0
             end as decimal(18, 3)
-        ) as measured_basis
+        ) as measured_basis,
+        case
+            when basis = 'target_attainment' then projected_volume
+        end as attained_volume
 
     from projected
 
@@ -155,7 +164,11 @@ calculated as (
         case measured_basis.banding
             when 'incremental' then slices.incremental_amount
             else
-                measured_basis.measured_basis * reached_tiers.rate
+                coalesce(
+                    measured_basis.attained_volume,
+                    measured_basis.measured_basis
+                )
+                * reached_tiers.rate
                 + reached_tiers.fixed_amount
         end as calculated_amount
 
@@ -253,6 +266,10 @@ final as (
         prior_year_volume,
         projected_volume,
         measured_basis,
+        cast(
+            case when basis = 'target_attainment' then target_amount end
+            as decimal(18, 2)
+        ) as target_amount,
         tier_no,
         tier_name,
         cast(rate as decimal(18, 6)) as rate,
