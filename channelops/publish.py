@@ -213,10 +213,16 @@ def build_statement_documents(
     return documents
 
 
-# Columns only some kinds of line have (the target of a performance bonus);
-# a line leaves them out rather than carry nulls, so the documents of the
+# Columns only some kinds of line have (the target of a performance bonus,
+# the component of a combined program and the cap its components share); a
+# line leaves them out rather than carry nulls, so the documents of the
 # other programs stay as they were.
-OPTIONAL_LINE_COLUMNS = ("target_amount",)
+OPTIONAL_LINE_COLUMNS = (
+    "target_amount",
+    "component_id",
+    "component_name",
+    "program_cap_amount",
+)
 
 # What a statement line says about itself: program and rule, basis, tier
 # reached, rate, convention, what was entitled and carried, and the amount.

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple, get_args
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -94,52 +94,52 @@ class Eligibility(BaseModel):
     min_collection_ratio: Rate | None = None
 
 
-class RebateProgram(BaseModel):
-    """A rebate on a partner's sales, settled quarterly."""
+# new_customer_sales: net sales to customers new to the partner in the
+# accumulation period; new_customers: how many such customers;
+# co_marketing_spend: the cost the partner invested in co-marketing
+# activities completed (ended) in the period; co_marketing_activities: how
+# many such activities; sub_distributor_sales: the net sales of the
+# partner's direct sub-distributors, credited to it (an override share);
+# target_attainment: the quarter's net sales over the partner's target for
+# the quarter, whose tiers pay a rate of the net sales or an amount.
+Basis = Literal[
+    "net_sales",
+    "quantity",
+    "new_customer_sales",
+    "new_customers",
+    "co_marketing_spend",
+    "co_marketing_activities",
+    "sub_distributor_sales",
+    "target_attainment",
+]
+# The fields that say how one statement line's amount is computed: a
+# program declares them itself, or once per component.
+RULE_FIELDS = frozenset(
+    {"basis", "calculation", "bounds", "scope", "tiers", "rate", "target", "amount"}
+)
+
+
+class Rule(BaseModel):
+    """How one statement line's amount is computed: what counts and how.
+
+    ``check_rule`` validates it; the program calls it with its own
+    accumulation, for itself or for each of its components.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    program_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-    name: str
-    version: Annotated[int, Field(ge=1)]
-    effective_from: date
-    effective_to: date | None = None
-    # new_customer_sales: net sales to customers new to the partner in the
-    # accumulation period; new_customers: how many such customers;
-    # co_marketing_spend: the cost the partner invested in co-marketing
-    # activities completed (ended) in the period; co_marketing_activities:
-    # how many such activities; sub_distributor_sales: the net sales of the
-    # partner's direct sub-distributors, credited to it (an override share);
-    # target_attainment: the quarter's net sales over the partner's target
-    # for the quarter, whose tiers pay a rate of the net sales or an amount.
-    basis: Literal[
-        "net_sales",
-        "quantity",
-        "new_customer_sales",
-        "new_customers",
-        "co_marketing_spend",
-        "co_marketing_activities",
-        "sub_distributor_sales",
-        "target_attainment",
-    ] = "net_sales"
-    calculation: Calculation
-    settlement_period: Literal["quarter"] = "quarter"
-    accumulation: Literal["quarter", "year"] = "quarter"
+    basis: Basis = "net_sales"
+    calculation: Calculation | None = None
     bounds: Literal["lower_inclusive", "upper_inclusive"] = "lower_inclusive"
     scope: Scope = Scope()
     tiers: list[Tier] | None = None
     rate: Rate | None = None
     target: Amount | None = None
     amount: Amount | None = None
-    eligibility: Eligibility = Eligibility()
     cap: Amount | None = None
-    minimum_payout: Amount = Decimal("0")
-    rounding: Literal["half_up_fen"] = "half_up_fen"
 
-    @model_validator(mode="after")
-    def _consistent(self) -> RebateProgram:
-        if self.effective_to is not None and self.effective_to < self.effective_from:
-            raise ValueError("effective_to: before effective_from")
+    def check_rule(self, accumulation: str) -> None:
+        """Raise ValueError('key: reason') when the rule cannot be computed."""
         self._check_fields_of_the_calculation()
         if self.tiers is not None:
             self._check_tiers(self.tiers)
@@ -152,7 +152,7 @@ class RebateProgram(BaseModel):
                 "with tiers giving 'per_unit' amounts"
             )
         if self.basis == "target_attainment":
-            self._check_target_attainment()
+            self._check_target_attainment(accumulation)
         if self.basis.startswith("co_marketing_"):
             for name in ("product_ids", "product_categories"):
                 if getattr(self.scope, name):
@@ -161,9 +161,12 @@ class RebateProgram(BaseModel):
                         f"{self.basis!r} basis may be scoped by regions and "
                         "partner_types only"
                     )
-        return self
 
     def _check_fields_of_the_calculation(self) -> None:
+        if self.calculation is None:
+            raise ValueError(
+                "calculation: required; one of " + ", ".join(get_args(Calculation))
+            )
         wanted = {
             "retroactive": {"tiers"},
             "incremental": {"tiers"},
@@ -190,20 +193,25 @@ class RebateProgram(BaseModel):
                 "'new_customers'"
             )
 
-    def _check_target_attainment(self) -> None:
+    def _check_target_attainment(self, accumulation: str) -> None:
         """Quarterly tiers on attainment, reached when attainment is at least
         a tier's ``from``; each pays a rate of the net sales or an amount."""
+        given = {
+            "calculation": self.calculation,
+            "accumulation": accumulation,
+            "bounds": self.bounds,
+        }
         wanted = {
             "calculation": "retroactive",
             "accumulation": "quarter",
             "bounds": "lower_inclusive",
         }
         for name, value in wanted.items():
-            if getattr(self, name) != value:
+            if given[name] != value:
                 raise ValueError(
                     f"{name}: basis 'target_attainment' pays the tier the "
                     f"quarter's attainment reaches; it needs {name} {value!r}, "
-                    f"got {getattr(self, name)!r}"
+                    f"got {given[name]!r}"
                 )
 
     def _check_tiers(self, tiers: list[Tier]) -> None:
@@ -285,11 +293,6 @@ class RebateProgram(BaseModel):
         return "retroactive"
 
     @property
-    def program_key(self) -> str:
-        """The key the warehouse joins on: one per program version."""
-        return f"{self.program_id}@v{self.version}"
-
-    @property
     def measure(self) -> Literal["volume", "growth"]:
         return "growth" if self.calculation == "growth" else "volume"
 
@@ -313,8 +316,100 @@ class RebateProgram(BaseModel):
                 NormalTier("below target", zero, self.target, zero, zero),
                 NormalTier("target reached", self.target, None, zero, self.amount),
             ]
-        assert self.rate is not None
+        assert self.rate is not None and self.calculation is not None
         return [NormalTier(self.calculation, zero, None, self.rate, zero)]
+
+
+class Component(Rule):
+    """One part of a combined program ("triple incentive"): its own line."""
+
+    component_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: str
+
+
+class ProgramPart(NamedTuple):
+    """What the warehouse computes as one statement line of a program."""
+
+    program_key: str
+    line_item_id: str
+    component_no: int
+    component_id: str | None
+    component_name: str | None
+    rule: Rule
+
+
+class RebateProgram(Rule):
+    """A rebate on a partner's sales, settled quarterly.
+
+    It declares its rule itself, or ``components``: several rules (each with
+    its own basis, calculation, tiers, scope and cap), one statement line
+    each, under the program's id, version, dates, accumulation, eligibility
+    and minimum payout. With components, ``cap`` is shared by them all.
+    """
+
+    program_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: str
+    version: Annotated[int, Field(ge=1)]
+    effective_from: date
+    effective_to: date | None = None
+    settlement_period: Literal["quarter"] = "quarter"
+    accumulation: Literal["quarter", "year"] = "quarter"
+    eligibility: Eligibility = Eligibility()
+    minimum_payout: Amount = Decimal("0")
+    rounding: Literal["half_up_fen"] = "half_up_fen"
+    components: list[Component] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RebateProgram:
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError("effective_to: before effective_from")
+        if self.components is None:
+            self.check_rule(self.accumulation)
+        else:
+            self._check_components(self.components)
+        return self
+
+    def _check_components(self, components: list[Component]) -> None:
+        for name in sorted(RULE_FIELDS & self.model_fields_set):
+            raise ValueError(
+                f"{name}: a program with components declares it in each "
+                "component; move it there"
+            )
+        if not components:
+            raise ValueError("components: give at least one, or leave them out")
+        seen: set[str] = set()
+        for index, component in enumerate(components):
+            if component.component_id in seen:
+                raise ValueError(
+                    f"components.{index}.component_id: "
+                    f"{component.component_id!r} is used twice in this program"
+                )
+            seen.add(component.component_id)
+            try:
+                component.check_rule(self.accumulation)
+            except ValueError as error:
+                raise ValueError(f"components.{index}.{error}") from None
+
+    @property
+    def program_key(self) -> str:
+        """The key of the program version; a component's adds its id."""
+        return f"{self.program_id}@v{self.version}"
+
+    def parts(self) -> list[ProgramPart]:
+        """The statement lines the program computes: itself or its components."""
+        if self.components is None:
+            return [ProgramPart(self.program_key, self.program_id, 1, None, None, self)]
+        return [
+            ProgramPart(
+                f"{self.program_key}:{component.component_id}",
+                f"{self.program_id}:{component.component_id}",
+                number,
+                component.component_id,
+                component.name,
+                component,
+            )
+            for number, component in enumerate(self.components, start=1)
+        ]
 
 
 class NormalTier(NamedTuple):
@@ -388,6 +483,9 @@ create table config.rebate_programs (
     program_key varchar not null,
     program_id varchar not null,
     line_item_id varchar not null,
+    component_no integer not null,
+    component_id varchar,
+    component_name varchar,
     program_name varchar not null,
     program_version integer not null,
     effective_from date not null,
@@ -400,6 +498,7 @@ create table config.rebate_programs (
     bounds varchar not null,
     min_collection_ratio decimal(9,6),
     cap_amount decimal(18,2),
+    program_cap_amount decimal(18,2),
     minimum_payout decimal(18,2) not null,
     rounding varchar not null
 )
@@ -425,44 +524,70 @@ create table config.rebate_scope (
 
 
 def program_tables(programs: list[RebateProgram]) -> dict[str, ConfigTable]:
-    """The programs as the config tables the dbt models read."""
+    """The programs as the config tables the dbt models read, one row per part.
+
+    A program without components is one part; a program with components is
+    one part per component, each with its own key, rule and cap, and the
+    program's cap as the cap they share.
+    """
+    parts = [(p, part) for p in programs for part in p.parts()]
     tiers = [
-        (p, n, t) for p in programs for n, t in enumerate(p.normal_tiers(), start=1)
+        (part, n, t)
+        for _, part in parts
+        for n, t in enumerate(part.rule.normal_tiers(), start=1)
     ]
-    scope = [(p, d, v) for p in programs for d, v in p.scope.rows()]
+    scope = [(part, d, v) for _, part in parts for d, v in part.rule.scope.rows()]
+
+    def strings(values: list[str | None]) -> pa.Array:
+        return pa.array(values, pa.string())
+
     return {
         "config.rebate_programs": (
             PROGRAMS_DDL,
             pa.table(
                 {
-                    "program_key": [p.program_key for p in programs],
-                    "program_id": [p.program_id for p in programs],
-                    "line_item_id": [p.program_id for p in programs],
-                    "program_name": [p.name for p in programs],
+                    "program_key": strings([part.program_key for _, part in parts]),
+                    "program_id": strings([p.program_id for p, _ in parts]),
+                    "line_item_id": strings([part.line_item_id for _, part in parts]),
+                    "component_no": pa.array(
+                        [part.component_no for _, part in parts], pa.int32()
+                    ),
+                    "component_id": strings([part.component_id for _, part in parts]),
+                    "component_name": strings(
+                        [part.component_name for _, part in parts]
+                    ),
+                    "program_name": strings([p.name for p, _ in parts]),
                     "program_version": pa.array(
-                        [p.version for p in programs], pa.int32()
+                        [p.version for p, _ in parts], pa.int32()
                     ),
                     "effective_from": pa.array(
-                        [p.effective_from for p in programs], pa.date32()
+                        [p.effective_from for p, _ in parts], pa.date32()
                     ),
                     "effective_to": pa.array(
-                        [p.effective_to for p in programs], pa.date32()
+                        [p.effective_to for p, _ in parts], pa.date32()
                     ),
-                    "basis": [p.basis for p in programs],
-                    "calculation": [p.calculation for p in programs],
-                    "banding": [p.banding for p in programs],
-                    "measure": [p.measure for p in programs],
-                    "accumulation": [p.accumulation for p in programs],
-                    "bounds": [p.bounds for p in programs],
+                    "basis": strings([part.rule.basis for _, part in parts]),
+                    "calculation": strings(
+                        [part.rule.calculation for _, part in parts]
+                    ),
+                    "banding": strings([part.rule.banding for _, part in parts]),
+                    "measure": strings([part.rule.measure for _, part in parts]),
+                    "accumulation": strings([p.accumulation for p, _ in parts]),
+                    "bounds": strings([part.rule.bounds for _, part in parts]),
                     "min_collection_ratio": pa.array(
-                        [p.eligibility.min_collection_ratio for p in programs],
+                        [p.eligibility.min_collection_ratio for p, _ in parts],
                         pa.decimal128(9, 6),
                     ),
-                    "cap_amount": decimal_array(2, [p.cap for p in programs]),
-                    "minimum_payout": decimal_array(
-                        2, [p.minimum_payout for p in programs]
+                    "cap_amount": decimal_array(
+                        2, [part.rule.cap for _, part in parts]
                     ),
-                    "rounding": [p.rounding for p in programs],
+                    "program_cap_amount": decimal_array(
+                        2, [None if p.components is None else p.cap for p, _ in parts]
+                    ),
+                    "minimum_payout": decimal_array(
+                        2, [p.minimum_payout for p, _ in parts]
+                    ),
+                    "rounding": strings([p.rounding for p, _ in parts]),
                 }
             ),
         ),
@@ -470,13 +595,15 @@ def program_tables(programs: list[RebateProgram]) -> dict[str, ConfigTable]:
             TIERS_DDL,
             pa.table(
                 {
-                    "program_key": [p.program_key for p, _, _ in tiers],
+                    "program_key": strings([part.program_key for part, _, _ in tiers]),
                     "tier_no": pa.array([n for _, n, _ in tiers], pa.int32()),
-                    "tier_name": [t[0] for _, _, t in tiers],
-                    "lower_bound": decimal_array(3, [t[1] for _, _, t in tiers]),
-                    "upper_bound": decimal_array(3, [t[2] for _, _, t in tiers]),
-                    "rate": decimal_array(6, [t[3] for _, _, t in tiers]),
-                    "fixed_amount": decimal_array(2, [t[4] for _, _, t in tiers]),
+                    "tier_name": strings([t.name for _, _, t in tiers]),
+                    "lower_bound": decimal_array(3, [t.lower for _, _, t in tiers]),
+                    "upper_bound": decimal_array(3, [t.upper for _, _, t in tiers]),
+                    "rate": decimal_array(6, [t.rate for _, _, t in tiers]),
+                    "fixed_amount": decimal_array(
+                        2, [t.fixed_amount for _, _, t in tiers]
+                    ),
                 }
             ),
         ),
@@ -484,11 +611,9 @@ def program_tables(programs: list[RebateProgram]) -> dict[str, ConfigTable]:
             SCOPE_DDL,
             pa.table(
                 {
-                    "program_key": pa.array(
-                        [p.program_key for p, _, _ in scope], pa.string()
-                    ),
-                    "dimension": pa.array([d for _, d, _ in scope], pa.string()),
-                    "scope_value": pa.array([v for _, _, v in scope], pa.string()),
+                    "program_key": strings([part.program_key for part, _, _ in scope]),
+                    "dimension": strings([d for _, d, _ in scope]),
+                    "scope_value": strings([v for _, _, v in scope]),
                 }
             ),
         ),

@@ -130,3 +130,29 @@
         end as decimal(18, 3)
     )
 {%- endmacro %}
+
+{#- A component's entitlement inside the cap its program's components share:
+    the cap is filled in the order the components are listed, each getting
+    at most what the components before it left (never below 0); a program
+    without a shared cap, or a negative amount (a clawback), passes as it
+    is. -#}
+
+{% macro rebate_within_program_cap(amount, period) -%}
+    case
+        when program_cap_amount is null or {{ amount }} <= 0 then {{ amount }}
+        else
+            least(
+                {{ amount }},
+                greatest(
+                    program_cap_amount
+                    - coalesce(sum({{ amount }}) over (
+                        partition by
+                            program_id, program_version, partner_id, {{ period }}
+                        order by component_no
+                        rows between unbounded preceding and 1 preceding
+                    ), 0),
+                    0
+                )
+            )
+    end
+{%- endmacro %}

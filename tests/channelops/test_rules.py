@@ -15,7 +15,7 @@ from channelops.rules import (
     load_scorecard,
     write_rules,
 )
-from channelops.rules.programs import RebateProgram
+from channelops.rules.programs import RebateProgram, program_tables
 from channelops.settings import DEFAULT_CONFIG_DIR, Settings
 from channelops.warehouse import Warehouse
 
@@ -606,6 +606,82 @@ def test_a_tier_amount_on_a_sales_basis_should_be_rejected(tmp_path: Path) -> No
     )
 
     assert "tiers.1.amount: a fixed amount per tier is for basis" in message
+
+
+TRIPLE_COMPONENTS = """\
+cap: 30000
+components:
+  - component_id: volume
+    name: 销量返利
+    calculation: percentage
+    rate: 0.01
+  - component_id: new_customers
+    name: 新客户奖励
+    basis: new_customers
+    calculation: per_unit
+    tiers:
+      - {name: 每位新客户, from: 0, per_unit: 200}
+  - component_id: co_marketing
+    name: 市场共建奖励
+    basis: co_marketing_spend
+    calculation: percentage
+    rate: 0.5
+    cap: 10000
+"""
+
+
+def test_a_program_with_components_computes_one_line_per_component(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    (folder / "triple.yml").write_text(
+        "program_id: triple\nname: 三重激励\nversion: 2\n"
+        "effective_from: 2026-01-01\n" + TRIPLE_COMPONENTS,
+        "utf-8",
+    )
+
+    (program,) = load_programs(tmp_path)
+    rows = program_tables([program])["config.rebate_programs"][1].to_pylist()
+
+    assert [
+        (r["program_key"], r["line_item_id"], r["component_no"], r["basis"])
+        for r in rows
+    ] == [
+        ("triple@v2:volume", "triple:volume", 1, "net_sales"),
+        ("triple@v2:new_customers", "triple:new_customers", 2, "new_customers"),
+        ("triple@v2:co_marketing", "triple:co_marketing", 3, "co_marketing_spend"),
+    ]
+    assert [(r["cap_amount"], r["program_cap_amount"]) for r in rows] == [
+        (None, Decimal("30000.00")),
+        (None, Decimal("30000.00")),
+        (Decimal("10000.00"), Decimal("30000.00")),
+    ]
+
+
+def test_a_rule_field_beside_components_should_be_rejected(tmp_path: Path) -> None:
+    message = _program_text_rejection(
+        tmp_path, "calculation: percentage\n" + TRIPLE_COMPONENTS
+    )
+
+    assert "calculation: a program with components declares it in each" in message
+
+
+def test_a_bad_component_should_be_rejected_naming_its_key(tmp_path: Path) -> None:
+    message = _program_text_rejection(
+        tmp_path, TRIPLE_COMPONENTS.replace("per_unit: 200", "rate: 0.5")
+    )
+
+    assert "components.1.tiers.0.per_unit: required" in message
+
+
+def test_a_component_id_used_twice_should_be_rejected(tmp_path: Path) -> None:
+    message = _program_text_rejection(
+        tmp_path,
+        TRIPLE_COMPONENTS.replace("component_id: co_marketing", "component_id: volume"),
+    )
+
+    assert "components.2.component_id: 'volume' is used twice" in message
 
 
 def test_rules_written_again_keep_the_views_over_their_tables(tmp_path: Path) -> None:

@@ -92,6 +92,36 @@ tiers:
   - {name: target reached, from: 1.00, to: 1.20, rate: 0.01}
   - {name: 120 percent, from: 1.20, rate: 0.02}
 """
+# Volume, new customers and co-marketing on one statement (region South),
+# sharing a cap that binds: 400.00 + 400.00 + 1,000.00 asks for 1,800.00.
+TRIPLE = """\
+program_id: triple
+name: Triple incentive
+version: 1
+effective_from: 2026-01-01
+cap: 1000
+components:
+  - component_id: volume
+    name: Volume
+    calculation: retroactive
+    scope: {regions: [South]}
+    tiers:
+      - {name: base, from: 0, to: 10000, rate: 0.05}
+      - {name: high, from: 10000, rate: 0.08}
+  - component_id: new_customers
+    name: New customers
+    basis: new_customers
+    calculation: per_unit
+    scope: {regions: [South]}
+    tiers:
+      - {name: each, from: 0, per_unit: 200}
+  - component_id: co_marketing
+    name: Co-marketing
+    basis: co_marketing_spend
+    calculation: percentage
+    rate: 0.25
+    scope: {regions: [South]}
+"""
 # (partner, quarter, target)
 TARGETS = [("P2", "2026Q1", "80.00"), ("P2", "2026Q2", "41.67")]
 ADJUSTMENTS = """\
@@ -105,6 +135,7 @@ PARTNERS = [
     ("P1", "East", "dealer"),
     ("P2", "West", "dealer"),
     ("P3", "North", "dealer"),
+    ("P4", "South", "dealer"),
 ]
 # (line id, partner, date, category, type, quantity, amount)
 ORDER_LINES = [
@@ -119,7 +150,12 @@ ORDER_LINES = [
     ("L9", "P3", "2026-03-01", "A", "sale", 1, "500.00"),
     ("L10", "P3", "2026-05-01", "A", "sale", 1, "700.00"),
     ("L11", "P3", "2026-08-01", "A", "sale", 1, "300.00"),
+    ("L12", "P4", "2026-04-05", "C", "sale", 10, "5000.00"),
+    ("L13", "P4", "2026-05-06", "C", "sale", 6, "3000.00"),
 ]
+CUSTOMERS = {"L12": "C1", "L13": "C2"}
+# (activity, partner, type, start, end, cost)
+ACTIVITIES = [("A1", "P4", "co_marketing", "2026-06-01", "2026-06-10", "4000.00")]
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
@@ -134,6 +170,7 @@ def settled(
     (config / "programs" / "annual.yml").write_text(ANNUAL, "utf-8")
     (config / "programs" / "north.yml").write_text(NORTH_V1, "utf-8")
     (config / "programs" / "performance.yml").write_text(PERFORMANCE, "utf-8")
+    (config / "programs" / "triple.yml").write_text(TRIPLE, "utf-8")
     (config / "adjustments.yml").write_text(ADJUSTMENTS, "utf-8")
     shutil.copy(DEFAULT_CONFIG_DIR / "scorecard.yml", config / "scorecard.yml")
     database = None
@@ -203,6 +240,13 @@ def _insert_network(warehouse: Warehouse) -> None:
             "partner_type) values (?, ?, ?, ?)",
             (partner_id, f"Partner {partner_id}", region, partner_type),
         )
+    for activity, partner_id, kind, start, end, cost in ACTIVITIES:
+        warehouse.execute(
+            "insert into raw.activities (activity_id, partner_id, activity_type, "
+            "start_date, end_date, cost, currency) values "
+            "(?, ?, ?, cast(? as date), cast(? as date), ?, 'CNY')",
+            (activity, partner_id, kind, start, end, Decimal(cost)),
+        )
     for partner_id, quarter, target in TARGETS:
         warehouse.execute(
             "insert into raw.targets (partner_id, period, target_amount, "
@@ -212,13 +256,14 @@ def _insert_network(warehouse: Warehouse) -> None:
     for line_id, partner, day, category, kind, quantity, amount in ORDER_LINES:
         warehouse.execute(
             "insert into raw.order_lines (order_line_id, order_id, partner_id, "
-            "order_date, product_id, product_category, quantity, unit_price, "
-            "net_amount, currency, line_type) values "
-            "(?, ?, ?, cast(? as date), ?, ?, ?, ?, ?, 'CNY', ?)",
+            "customer_id, order_date, product_id, product_category, quantity, "
+            "unit_price, net_amount, currency, line_type) values "
+            "(?, ?, ?, ?, cast(? as date), ?, ?, ?, ?, ?, 'CNY', ?)",
             (
                 line_id,
                 f"O{line_id}",
                 partner,
+                CUSTOMERS.get(line_id),
                 day,
                 f"SKU-{category}",
                 category,
@@ -261,6 +306,7 @@ GOLDEN_UNIT_TESTS = {
     "accruals_divide_exactly_and_round_half_away_from_zero",
     "monthly_basis_counts_the_period_months_inside_the_version",
     "a_performance_bonus_pays_on_target_attainment",
+    "components_fill_the_cap_they_share_in_the_order_listed",
 }
 
 
@@ -351,6 +397,7 @@ def test_statements_count_approved_adjustments_only_and_add_up(
         ("P3-2026Q1", Decimal("515.00"), Decimal("0.00"), 3),
         ("P3-2026Q2", Decimal("287.00"), Decimal("0.00"), 3),
         ("P3-2026Q3", Decimal("123.00"), Decimal("0.00"), 3),
+        ("P4-2026Q2", Decimal("1160.00"), Decimal("0.00"), 4),
     ]
 
 
@@ -390,6 +437,7 @@ def test_publishing_records_the_ledger_and_a_rerun_publishes_nothing(
     assert [(s.statement_key, s.version) for s in first.new_versions] == [
         ("P1-2026Q2", 1),
         ("P2-2026Q2", 1),
+        ("P4-2026Q2", 1),
     ]
     assert again.new_versions == ()
     assert movements == [
@@ -397,6 +445,7 @@ def test_publishing_records_the_ledger_and_a_rerun_publishes_nothing(
         ("P2-2026Q2", Decimal("6.90")),
         ("P3-2026Q1", Decimal("515.00")),
         ("P3-2026Q2", Decimal("287.00")),
+        ("P4-2026Q2", Decimal("1160.00")),
     ]
     first_settlement = "first settlement of the period"
     assert recorded == [
@@ -404,6 +453,7 @@ def test_publishing_records_the_ledger_and_a_rerun_publishes_nothing(
         ("P2-2026Q2", "annual v3, golden v1, performance v1", first_settlement),
         ("P3-2026Q1", "annual v3, golden v1, north v1", first_settlement),
         ("P3-2026Q2", "annual v3, golden v1, north v1", first_settlement),
+        ("P4-2026Q2", "annual v3, triple v1", first_settlement),
     ]
 
 
@@ -505,6 +555,78 @@ def test_a_performance_bonus_pays_on_the_quarters_target_attainment(
     }
     assert lines["P2-2026Q1-performance"]["target_amount"] == Decimal("80.00")
     assert "target_amount" not in lines["P2-2026Q1-golden"]
+
+
+def test_a_triple_incentive_explains_each_component_within_its_shared_cap(
+    settled: Settings,
+) -> None:
+    with Warehouse(settled) as warehouse:
+        [statement] = [
+            document
+            for document in build_statement_documents(
+                warehouse, Quarter.parse("2026Q2")
+            )
+            if document["statement_key"] == "P4-2026Q2"
+        ]
+
+    # 5 % of 8,000.00 = 400.00; 2 new customers at 200.00 = 400.00; 25 % of
+    # the 4,000.00 co-marketing spend = 1,000.00, cut to the 200.00 the
+    # shared cap of 1,000.00 leaves.
+    assert [
+        (
+            line["line_no"],
+            line["statement_line_key"],
+            line["program_name"],
+            line.get("component_id"),
+            line.get("program_cap_amount"),
+            line["is_capped"],
+            line["amount"],
+            line["source_line_ids"],
+        )
+        for line in statement["lines"]
+    ] == [
+        (
+            1,
+            "P4-2026Q2-annual",
+            "Annual volume",
+            None,
+            None,
+            False,
+            Decimal("160.00"),
+            ["L12", "L13"],
+        ),
+        (
+            2,
+            "P4-2026Q2-triple:volume",
+            "Triple incentive · Volume",
+            "volume",
+            Decimal("1000.00"),
+            False,
+            Decimal("400.00"),
+            ["L12", "L13"],
+        ),
+        (
+            3,
+            "P4-2026Q2-triple:new_customers",
+            "Triple incentive · New customers",
+            "new_customers",
+            Decimal("1000.00"),
+            False,
+            Decimal("400.00"),
+            ["L12", "L13"],
+        ),
+        (
+            4,
+            "P4-2026Q2-triple:co_marketing",
+            "Triple incentive · Co-marketing",
+            "co_marketing",
+            Decimal("1000.00"),
+            True,
+            Decimal("200.00"),
+            ["A1"],
+        ),
+    ]
+    assert statement["total_amount"] == Decimal("1160.00")
 
 
 def accruals(settings: Settings, partner: str, item: str) -> list[tuple[Any, ...]]:
@@ -625,8 +747,8 @@ class CompiledModels:
         ):
             warehouse.execute(statement)
         warehouse.execute(
-            "insert into issue3_programs values ('p', 'p', 'net_sales', 'volume', "
-            "?, ?, null, null, ?)",
+            "insert into issue3_programs values ('p', 'p', 'p', 1, 1, null, "
+            "'net_sales', 'volume', ?, ?, null, null, ?)",
             (banding, bounds, minimum),
         )
         for number, tier in enumerate(tiers, start=1):
@@ -647,7 +769,9 @@ class CompiledModels:
 
 EXAMPLE_TABLES = (
     """create temporary table issue3_programs (
-        program_key varchar, line_item_id varchar, basis varchar,
+        program_key varchar, line_item_id varchar, program_id varchar,
+        program_version integer, component_no integer,
+        program_cap_amount decimal(18,2), basis varchar,
         measure varchar, banding varchar,
         bounds varchar, min_collection_ratio decimal(9,6),
         cap_amount decimal(18,2), minimum_payout decimal(18,2))""",

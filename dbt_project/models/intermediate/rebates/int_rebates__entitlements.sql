@@ -11,8 +11,10 @@
 -- A negative basis (returns above sales) falls in the first tier, so it
 -- claws back at the first tier's rate. The entitlement is capped, set to 0
 -- when the partner is not eligible, and rounded once, half away from zero,
--- to the fen; the quarter's movement is the difference of two rounded
--- entitlements, so a year settled quarter by quarter adds up to the year.
+-- to the fen; a component of a program then gets at most what the cap its
+-- components share leaves after the components listed before it. The
+-- quarter's movement is the difference of two rounded entitlements, so a
+-- year settled quarter by quarter adds up to the year.
 
 with
 
@@ -158,6 +160,10 @@ calculated as (
         >= programs.min_collection_ratio
         * measured_basis.cumulative_invoiced as is_eligible,
         programs.cap_amount,
+        programs.program_id,
+        programs.program_version,
+        programs.component_no,
+        programs.program_cap_amount,
         programs.minimum_payout
 
     from measured_basis
@@ -184,9 +190,23 @@ entitled as (
         and calculated_amount > cap_amount as is_capped,
         {{ rebate_entitlement(
             'calculated_amount', 'is_eligible', 'cap_amount'
-        ) }} as entitlement_amount
+        ) }} as component_entitlement_amount
 
     from calculated
+
+),
+
+within_program_cap as (
+
+    select
+        *,
+        cast(
+            {{ rebate_within_program_cap(
+                'component_entitlement_amount', 'quarter_index'
+            ) }} as decimal(18, 2)
+        ) as entitlement_amount
+
+    from entitled
 
 ),
 
@@ -199,7 +219,7 @@ movements as (
             order by quarter_index
         ), 0) as decimal(18, 2)) as previously_entitled_amount
 
-    from entitled
+    from within_program_cap
 
 ),
 
@@ -229,8 +249,10 @@ final as (
         cumulative_invoiced,
         cumulative_collected,
         is_eligible,
-        is_capped,
+        is_capped or entitlement_amount < component_entitlement_amount
+            as is_capped,
         cap_amount,
+        program_cap_amount,
         minimum_payout,
         entitlement_amount,
         previously_entitled_amount,

@@ -6,10 +6,11 @@
 -- period's months inside the version's dates), rounded half away from zero
 -- to 0.01; the projection reaches a tier, and the period would be entitled
 -- at it to projected_entitlement_amount (the program's calculation, capped,
--- 0 when not eligible so far, rounded to the fen). The accrued amount to
--- date is that projected entitlement * months elapsed / months in the
--- period, rounded half away from zero to the fen: for a retroactive rate,
--- the projected tier's rate on the basis so far. In the period's last month
+-- 0 when not eligible so far, rounded to the fen, within the cap a
+-- program's components share). The accrued amount to date is that
+-- projected entitlement * months elapsed / months in the period, rounded
+-- half away from zero to the fen: for a retroactive rate, the projected
+-- tier's rate on the basis so far. In the period's last month
 -- the actual settlement lands (line_kind true_up): accrued to date is the
 -- period's settled entitlement. amount is the month's entry, accrued to
 -- date minus accrued before, so a true-up's amount is settled minus
@@ -48,6 +49,8 @@ measured as (
         programs.program_id,
         programs.program_version,
         programs.line_item_id,
+        programs.component_no,
+        programs.program_cap_amount,
         programs.basis,
         programs.accumulation,
         programs.measure,
@@ -194,37 +197,50 @@ projected_entitlements as (
         and calculated_amount > cap_amount as is_capped,
         {{ rebate_entitlement(
             'calculated_amount', 'is_eligible', 'cap_amount'
-        ) }} as projected_entitlement_amount
+        ) }} as component_entitlement_amount
 
     from calculated
+
+),
+
+within_program_cap as (
+
+    select
+        *,
+        cast(
+            {{ rebate_within_program_cap(
+                'component_entitlement_amount', 'month_index'
+            ) }} as decimal(18, 2)
+        ) as projected_entitlement_amount
+
+    from projected_entitlements
 
 ),
 
 accrued as (
 
     select
-        projected_entitlements.*,
+        within_program_cap.*,
         entitlements.entitlement_amount as settled_entitlement_amount,
         case
-            when projected_entitlements.is_closing_month
+            when within_program_cap.is_closing_month
                 then entitlements.entitlement_amount
             else
                 {{ rounded_quotient(
-                    'projected_entitlements.projected_entitlement_amount'
-                    ~ ' * projected_entitlements.months_elapsed',
-                    'projected_entitlements.months_in_period',
+                    'within_program_cap.projected_entitlement_amount'
+                    ~ ' * within_program_cap.months_elapsed',
+                    'within_program_cap.months_in_period',
                     2,
                 ) }}
         end as accrued_to_date_amount
 
-    from projected_entitlements
+    from within_program_cap
     left join entitlements
         on
-            projected_entitlements.is_closing_month
-            and projected_entitlements.program_key = entitlements.program_key
-            and projected_entitlements.partner_id = entitlements.partner_id
-            and projected_entitlements.quarter_index
-            = entitlements.quarter_index
+            within_program_cap.is_closing_month
+            and within_program_cap.program_key = entitlements.program_key
+            and within_program_cap.partner_id = entitlements.partner_id
+            and within_program_cap.quarter_index = entitlements.quarter_index
 
 ),
 
@@ -275,7 +291,9 @@ final as (
         cast(rate as decimal(18, 6)) as rate,
         cast(fixed_amount as decimal(18, 2)) as fixed_amount,
         is_eligible,
-        is_capped,
+        is_capped
+        or projected_entitlement_amount < component_entitlement_amount
+            as is_capped,
         projected_entitlement_amount,
         accrued_to_date_amount,
         previously_accrued_amount,

@@ -1,8 +1,9 @@
--- One row per statement line: a partner's settlement under one program for
--- one quarter, or one approved manual adjustment, with everything that
--- explains it (basis, tier reached, rate, convention, what was already
--- entitled, what is carried) and the count of source lines behind it
--- (fct_rebate_line_sources holds their ids). Each amount is rounded once,
+-- One row per statement line: a partner's settlement under one program (or
+-- one component of a program, named after it) for one quarter, or one
+-- approved manual adjustment, with everything that explains it (basis,
+-- tier reached, rate, convention, what was already entitled, what is
+-- carried) and the count of source lines behind it (fct_rebate_line_sources
+-- holds their ids). Each amount is rounded once,
 -- half away from zero, to the fen, so a statement's total is the sum of its
 -- printed lines.
 
@@ -51,8 +52,12 @@ program_lines as (
         settlements.line_item_id,
         settlements.program_key,
         programs.program_id,
+        programs.component_no,
+        programs.component_id,
+        programs.component_name,
         'program' as line_kind,
-        programs.program_name,
+        programs.program_name
+        || coalesce(' · ' || programs.component_name, '') as program_name,
         programs.program_version,
         programs.calculation,
         programs.banding,
@@ -76,6 +81,7 @@ program_lines as (
         settlements.cumulative_collected,
         settlements.is_capped,
         settlements.cap_amount,
+        settlements.program_cap_amount,
         settlements.minimum_payout,
         settlements.entitlement_amount,
         settlements.previously_entitled_amount,
@@ -106,6 +112,9 @@ adjustment_lines as (
         'adjustment-' || adjustment_id as line_item_id,
         cast(null as varchar) as program_key,
         'adjustment-' || adjustment_id as program_id,
+        0 as component_no,
+        cast(null as varchar) as component_id,
+        cast(null as varchar) as component_name,
         'adjustment' as line_kind,
         coalesce(program_id, '-') as program_name,
         0 as program_version,
@@ -131,6 +140,7 @@ adjustment_lines as (
         cast(0 as decimal(18, 2)) as cumulative_collected,
         false as is_capped,
         cast(null as decimal(18, 2)) as cap_amount,
+        cast(null as decimal(18, 2)) as program_cap_amount,
         cast(0 as decimal(18, 2)) as minimum_payout,
         amount as entitlement_amount,
         cast(0 as decimal(18, 2)) as previously_entitled_amount,
@@ -162,12 +172,14 @@ numbered as (
         period,
         row_number() over (
             partition by partner_id, period
-            order by line_kind desc, line_item_id asc
+            order by line_kind desc, program_id asc, component_no asc
         ) as line_no,
         line_kind,
         line_item_id,
         program_key,
         program_id,
+        component_id,
+        component_name,
         program_name,
         program_version,
         calculation,
@@ -192,6 +204,7 @@ numbered as (
         cumulative_collected,
         is_capped,
         cap_amount,
+        program_cap_amount,
         minimum_payout,
         entitlement_amount,
         previously_entitled_amount,
