@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from channelops.errors import ConfigError
 from channelops.periods import Quarter
 from channelops.rules.files import ConfigTable, decimal_array, load_yaml_model
+from channelops.rules.scorecard import ScorecardRules, load_scorecard
 
 Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=9, decimal_places=6)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
@@ -62,7 +63,12 @@ class Tier(BaseModel):
 
 
 class Scope(BaseModel):
-    """Which order lines count; an empty list means no restriction."""
+    """Which order lines count; an empty list means no restriction.
+
+    ``partner_tiers`` are scorecard tiers (scorecard.yml): a line counts when
+    its partner held one of them at the end of the quarter before the line's
+    quarter (the scorecard is computed from the sales, not from rebates).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -70,6 +76,7 @@ class Scope(BaseModel):
     product_categories: list[Code] = []
     regions: list[Code] = []
     partner_types: list[Code] = []
+    partner_tiers: list[Code] = []
 
     def rows(self) -> list[tuple[str, str]]:
         """(dimension, value) pairs as the scope table stores them."""
@@ -80,6 +87,7 @@ class Scope(BaseModel):
                 ("product_category", self.product_categories),
                 ("region", self.regions),
                 ("partner_type", self.partner_types),
+                ("partner_tier", self.partner_tiers),
             )
             for value in values
         ]
@@ -158,8 +166,8 @@ class Rule(BaseModel):
                 if getattr(self.scope, name):
                     raise ValueError(
                         f"scope.{name}: activities have no products; a "
-                        f"{self.basis!r} basis may be scoped by regions and "
-                        "partner_types only"
+                        f"{self.basis!r} basis may be scoped by regions, "
+                        "partner_types and partner_tiers only"
                     )
 
     def _check_fields_of_the_calculation(self) -> None:
@@ -436,12 +444,32 @@ def load_programs(config_dir: Path) -> list[RebateProgram]:
             "(see docs/rebates.md)"
         )
     loaded = [(path, load_yaml_model(path, RebateProgram)) for path in paths]
+    if any(part.rule.scope.partner_tiers for _, p in loaded for part in p.parts()):
+        _check_partner_tiers(loaded, load_scorecard(config_dir))
     by_id: dict[str, list[tuple[Path, RebateProgram]]] = {}
     for path, program in loaded:
         by_id.setdefault(program.program_id, []).append((path, program))
     for versions in by_id.values():
         _check_versions(sorted(versions, key=lambda pair: pair[1].version))
     return [program for _, program in loaded]
+
+
+def _check_partner_tiers(
+    loaded: list[tuple[Path, RebateProgram]], scorecard: ScorecardRules
+) -> None:
+    """Every tier a scope names is one the scorecard gives out."""
+    tiers = [t.tier for t in scorecard.tiers] + [scorecard.insufficient_tier]
+    for path, program in loaded:
+        for part in program.parts():
+            key = "scope.partner_tiers"
+            if part.component_id is not None:
+                key = f"components.{part.component_no - 1}.{key}"
+            for tier in part.rule.scope.partner_tiers:
+                if tier not in tiers:
+                    raise ConfigError(
+                        f"{path}: {key}: {tier!r} is not a scorecard tier; "
+                        f"expected one of {', '.join(tiers)} (scorecard.yml)"
+                    )
 
 
 def _check_versions(versions: list[tuple[Path, RebateProgram]]) -> None:

@@ -684,6 +684,35 @@ def test_a_component_id_used_twice_should_be_rejected(tmp_path: Path) -> None:
     assert "components.2.component_id: 'volume' is used twice" in message
 
 
+def test_a_scope_naming_a_tier_the_scorecard_lacks_should_be_rejected(
+    tmp_path: Path,
+) -> None:
+    shutil.copy(DEFAULT_CONFIG_DIR / "scorecard.yml", tmp_path / "scorecard.yml")
+    message = _program_text_rejection(
+        tmp_path,
+        "calculation: percentage\nrate: 0.01\nscope: {partner_tiers: [core, gold]}\n",
+    )
+
+    assert (
+        "scope.partner_tiers: 'gold' is not a scorecard tier; expected one" in message
+    )
+    assert "core, growth, ordinary, insufficient_data (scorecard.yml)" in message
+
+
+def test_a_component_scoped_by_an_unknown_tier_should_be_rejected_by_its_key(
+    tmp_path: Path,
+) -> None:
+    shutil.copy(DEFAULT_CONFIG_DIR / "scorecard.yml", tmp_path / "scorecard.yml")
+    message = _program_text_rejection(
+        tmp_path,
+        TRIPLE_COMPONENTS.replace(
+            "    rate: 0.5\n", "    rate: 0.5\n    scope: {partner_tiers: [vip]}\n"
+        ),
+    )
+
+    assert "components.2.scope.partner_tiers: 'vip' is not a scorecard tier" in message
+
+
 def test_rules_written_again_keep_the_views_over_their_tables(tmp_path: Path) -> None:
     programs = load_programs(DEFAULT_CONFIG_DIR)
     scorecard = load_scorecard(DEFAULT_CONFIG_DIR)

@@ -122,6 +122,19 @@ components:
     rate: 0.25
     scope: {regions: [South]}
 """
+# For partners holding any scorecard tier at the end of the quarter before:
+# P1's first quarter (2026Q1) has no such tier, so only its later lines count.
+LOYALTY = """\
+program_id: loyalty
+name: Loyalty bonus
+version: 1
+effective_from: 2026-01-01
+calculation: percentage
+rate: 0.01
+scope:
+  regions: [East]
+  partner_tiers: [core, growth, ordinary, insufficient_data]
+"""
 # (partner, quarter, target)
 TARGETS = [("P2", "2026Q1", "80.00"), ("P2", "2026Q2", "41.67")]
 ADJUSTMENTS = """\
@@ -171,6 +184,7 @@ def settled(
     (config / "programs" / "north.yml").write_text(NORTH_V1, "utf-8")
     (config / "programs" / "performance.yml").write_text(PERFORMANCE, "utf-8")
     (config / "programs" / "triple.yml").write_text(TRIPLE, "utf-8")
+    (config / "programs" / "loyalty.yml").write_text(LOYALTY, "utf-8")
     (config / "adjustments.yml").write_text(ADJUSTMENTS, "utf-8")
     shutil.copy(DEFAULT_CONFIG_DIR / "scorecard.yml", config / "scorecard.yml")
     database = None
@@ -307,6 +321,7 @@ GOLDEN_UNIT_TESTS = {
     "monthly_basis_counts_the_period_months_inside_the_version",
     "a_performance_bonus_pays_on_target_attainment",
     "components_fill_the_cap_they_share_in_the_order_listed",
+    "a_tier_scope_reads_the_tier_held_at_the_previous_quarter_end",
 }
 
 
@@ -390,8 +405,8 @@ def test_statements_count_approved_adjustments_only_and_add_up(
     assert adjustment_lines == [("P1-2026Q2", Decimal("200.00"))]
     assert rows == [
         ("P1-2026Q1", Decimal("1188.00"), Decimal("0.00"), 2),
-        ("P1-2026Q2", Decimal("1848.00"), Decimal("0.00"), 3),
-        ("P1-2026Q3", Decimal("0.00"), Decimal("-240.00"), 2),
+        ("P1-2026Q2", Decimal("1898.00"), Decimal("0.00"), 4),
+        ("P1-2026Q3", Decimal("0.00"), Decimal("-260.00"), 3),
         ("P2-2026Q1", Decimal("9.90"), Decimal("0.90"), 3),
         ("P2-2026Q2", Decimal("6.90"), Decimal("0.00"), 3),
         ("P3-2026Q1", Decimal("515.00"), Decimal("0.00"), 3),
@@ -441,7 +456,7 @@ def test_publishing_records_the_ledger_and_a_rerun_publishes_nothing(
     ]
     assert again.new_versions == ()
     assert movements == [
-        ("P1-2026Q2", Decimal("1848.00")),
+        ("P1-2026Q2", Decimal("1898.00")),
         ("P2-2026Q2", Decimal("6.90")),
         ("P3-2026Q1", Decimal("515.00")),
         ("P3-2026Q2", Decimal("287.00")),
@@ -449,7 +464,7 @@ def test_publishing_records_the_ledger_and_a_rerun_publishes_nothing(
     ]
     first_settlement = "first settlement of the period"
     assert recorded == [
-        ("P1-2026Q2", "annual v3, golden v1", first_settlement),
+        ("P1-2026Q2", "annual v3, golden v1, loyalty v1", first_settlement),
         ("P2-2026Q2", "annual v3, golden v1, performance v1", first_settlement),
         ("P3-2026Q1", "annual v3, golden v1, north v1", first_settlement),
         ("P3-2026Q2", "annual v3, golden v1, north v1", first_settlement),
@@ -627,6 +642,28 @@ def test_a_triple_incentive_explains_each_component_within_its_shared_cap(
         ),
     ]
     assert statement["total_amount"] == Decimal("1160.00")
+
+
+def test_a_tier_scope_counts_lines_after_a_quarter_with_a_scorecard_tier(
+    settled: Settings,
+) -> None:
+    found = lines(settled)
+    with Warehouse(settled) as warehouse:
+        sources = warehouse.query(
+            "select statement_line_key, order_line_id "
+            "from marts.fct_rebate_line_sources "
+            "where statement_line_key like '%-loyalty' order by 1, 2"
+        )
+
+    # 2026Q1 (L1, L2) has no tier from the quarter before; Q2's 5,000.00
+    # pays 1 %, Q3's 2,000.00 return claws back 20.00, carried.
+    assert ("P1", "2026Q1", "loyalty") not in found
+    assert found["P1", "2026Q2", "loyalty"][2] == Decimal("50.00")
+    assert found["P1", "2026Q3", "loyalty"][2:] == (
+        Decimal("0.00"),
+        Decimal("-20.00"),
+    )
+    assert sources == [("P1-2026Q2-loyalty", "L3"), ("P1-2026Q3-loyalty", "L4")]
 
 
 def accruals(settings: Settings, partner: str, item: str) -> list[tuple[Any, ...]]:

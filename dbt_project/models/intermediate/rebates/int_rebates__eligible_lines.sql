@@ -4,7 +4,9 @@
 -- a year before (is_prior_year: growth compares with them; they never count
 -- towards the version's own basis). A line can be both when a version runs
 -- longer than a year. A return counts negative in the quarter it is booked
--- (clawback).
+-- (clawback). A partner_tiers scope reads the scorecard tier the partner held
+-- at the end of the quarter before the line's (the scorecard never reads
+-- rebates, so this is no cycle); a partner without one is out of scope.
 -- For a new-customer basis only the lines of customers new to the partner in
 -- the accumulation period count: customers whose first sale with that
 -- partner (any product, any scope) falls in the period. A line without a
@@ -16,8 +18,8 @@
 -- sub-distributor's lines.
 -- For a co-marketing basis the lines are the partner's co-marketing
 -- activities instead, each counted in the quarter it ends (completed) with
--- its invested cost and a quantity of 1; only region and partner type
--- scope them.
+-- its invested cost and a quantity of 1; only region, partner type and
+-- partner tier scope them.
 with
 
 order_lines as (
@@ -50,6 +52,26 @@ activities as (
 
 ),
 
+scorecards as (
+
+    select * from {{ ref('int_scorecards__ranked') }}
+
+),
+
+-- The scorecard tier a partner held at the end of each quarter, put in the
+-- quarter after it: the tier a partner_tiers scope reads for that quarter.
+held_tiers as (
+
+    select
+        partner_id,
+        period_index + 1 as quarter_index,
+        tier as partner_tier
+
+    from scorecards
+    where grain = 'quarter'
+
+),
+
 first_sales as (
 
     select
@@ -76,6 +98,7 @@ lines_with_partner as (
         order_lines.product_category,
         partners.region,
         partners.partner_type,
+        held_tiers.partner_tier,
         order_lines.line_type,
         order_lines.net_amount,
         order_lines.quantity,
@@ -88,6 +111,11 @@ lines_with_partner as (
         on
             order_lines.partner_id = first_sales.partner_id
             and order_lines.customer_id = first_sales.customer_id
+    left join held_tiers
+        on
+            order_lines.partner_id = held_tiers.partner_id
+            and {{ quarter_index('order_lines.order_date') }}
+            = held_tiers.quarter_index
     where order_lines.line_type in ('sale', 'return')
 
 ),
@@ -161,6 +189,9 @@ scoped_lines as (
         and {{ rebate_in_scope(
             'partner_type', 'lines_with_partner.partner_type'
         ) }}
+        and {{ rebate_in_scope(
+            'partner_tier', 'lines_with_partner.partner_tier'
+        ) }}
 
 ),
 
@@ -231,6 +262,11 @@ activity_lines as (
     from activities
     left join partners
         on activities.partner_id = partners.partner_id
+    left join held_tiers
+        on
+            activities.partner_id = held_tiers.partner_id
+            and {{ quarter_index('activities.end_date') }}
+            = held_tiers.quarter_index
     inner join programs
         on
             activities.end_date
@@ -244,6 +280,7 @@ activity_lines as (
         and programs.basis in ('co_marketing_spend', 'co_marketing_activities')
         and {{ rebate_in_scope('region', 'partners.region') }}
         and {{ rebate_in_scope('partner_type', 'partners.partner_type') }}
+        and {{ rebate_in_scope('partner_tier', 'held_tiers.partner_tier') }}
 
 ),
 
