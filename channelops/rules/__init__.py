@@ -9,9 +9,14 @@ file, the key and the reason. Valid rules are written to the warehouse's
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
 import pyarrow as pa
 
 from channelops.rules.adjustments import (
+    ADJUSTMENTS_FILE,
     Adjustment,
     adjustment_tables,
     load_adjustments,
@@ -28,8 +33,36 @@ __all__ = [
     "load_adjustments",
     "load_programs",
     "load_scorecard",
+    "rule_file_digests",
     "write_rules",
 ]
+
+
+def rule_file_digests(config_dir: Path) -> list[tuple[str, str]]:
+    """(file, sha256) of each program file and the adjustments file.
+
+    They go into a settlement's inputs hash, so that a rule change shows in
+    the ledger even where it leaves a statement's amounts as they were.
+    """
+    paths = sorted((config_dir / "programs").glob("*.yml"))
+    adjustments = config_dir / ADJUSTMENTS_FILE
+    if adjustments.exists():
+        paths.append(adjustments)
+    return [
+        (
+            path.relative_to(config_dir).as_posix(),
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+        )
+        for path in paths
+    ]
+
+
+RULE_FILES_DDL = """
+create table config.rule_files (
+    file_name varchar not null,
+    file_sha256 varchar not null
+)
+"""
 
 
 def write_rules(
@@ -37,6 +70,7 @@ def write_rules(
     programs: list[RebateProgram],
     scorecard: ScorecardRules,
     adjustments: list[Adjustment] | None = None,
+    rule_files: Sequence[tuple[str, str]] = (),
 ) -> None:
     """Replace the warehouse's config tables with the validated rules.
 
@@ -50,6 +84,15 @@ def write_rules(
         **program_tables(programs),
         **adjustment_tables(adjustments or []),
         **scorecard_tables(scorecard),
+        "config.rule_files": (
+            RULE_FILES_DDL,
+            pa.table(
+                {
+                    "file_name": pa.array([n for n, _ in rule_files], pa.string()),
+                    "file_sha256": pa.array([d for _, d in rule_files], pa.string()),
+                }
+            ),
+        ),
     }
     with warehouse.transaction():
         for name, (ddl, rows) in tables.items():

@@ -137,18 +137,81 @@ scope:
 """
 # (partner, quarter, target)
 TARGETS = [("P2", "2026Q1", "80.00"), ("P2", "2026Q2", "41.67")]
+# Region Central: growth on the same quarter last year (5 % of the increase),
+# eligibility on real payments (collected at least 90 % of invoiced), and a
+# scope by product id and partner type.
+GROWTH = """\
+program_id: growth
+name: Growth rebate
+version: 1
+effective_from: 2026-01-01
+calculation: growth
+rate: 0.05
+scope: {regions: [Central], product_categories: [D]}
+"""
+COLLECTED = """\
+program_id: collected
+name: Collection-qualified rebate
+version: 1
+effective_from: 2026-01-01
+calculation: percentage
+rate: 0.01
+scope: {regions: [Central]}
+eligibility: {min_collection_ratio: 0.90}
+"""
+DISTRIBUTOR_SKU = """\
+program_id: distributor_sku
+name: Distributor SKU rebate
+version: 1
+effective_from: 2026-01-01
+calculation: percentage
+rate: 0.001
+scope: {product_ids: [SKU-D], partner_types: [distributor]}
+"""
+# 1,000.00 per co-marketing activity (region Coast). The fixture publishes
+# P7's 2026Q2 under v1, then edits this file in place to v2 (1,500.00).
+DISPLAY = """\
+program_id: display
+name: Display bonus
+version: 1
+effective_from: 2026-01-01
+basis: co_marketing_activities
+calculation: per_unit
+scope: {regions: [Coast]}
+tiers:
+  - {name: each, from: 0, per_unit: 1000}
+"""
 ADJUSTMENTS = """\
 adjustments:
   - {adjustment_id: ADJ-1, partner_id: P1, period: 2026Q2, amount: 200.00,
      reason: display bonus, approval: approved, approved_by: finance}
   - {adjustment_id: ADJ-2, partner_id: P1, period: 2026Q2, amount: -50.00,
      reason: damaged goods, approval: in_review}
+  - {adjustment_id: ADJ-3, partner_id: P7, period: 2026Q2, amount: 200.00,
+     reason: shelf fee, approval: approved, approved_by: finance}
+  - {adjustment_id: ADJ-4, partner_id: P7, period: 2026Q2, amount: -50.00,
+     reason: late report, approval: in_review}
 """
+PROGRAMS = {
+    "golden.yml": GOLDEN,
+    "annual.yml": ANNUAL,
+    "north.yml": NORTH_V1,
+    "performance.yml": PERFORMANCE,
+    "triple.yml": TRIPLE,
+    "loyalty.yml": LOYALTY,
+    "growth.yml": GROWTH,
+    "collected.yml": COLLECTED,
+    "distributor_sku.yml": DISTRIBUTOR_SKU,
+    "display.yml": DISPLAY,
+}
 PARTNERS = [
     ("P1", "East", "dealer"),
     ("P2", "West", "dealer"),
     ("P3", "North", "dealer"),
     ("P4", "South", "dealer"),
+    ("P5", "Central", "distributor"),
+    ("P6", "Central", "dealer"),
+    ("P7", "Coast", "dealer"),
 ]
 # (line id, partner, date, category, type, quantity, amount)
 ORDER_LINES = [
@@ -165,10 +228,23 @@ ORDER_LINES = [
     ("L11", "P3", "2026-08-01", "A", "sale", 1, "300.00"),
     ("L12", "P4", "2026-04-05", "C", "sale", 10, "5000.00"),
     ("L13", "P4", "2026-05-06", "C", "sale", 6, "3000.00"),
+    ("L14", "P5", "2025-04-10", "D", "sale", 100, "800000.00"),
+    ("L15", "P5", "2026-04-15", "D", "sale", 100, "1000000.00"),
+    ("L16", "P5", "2026-04-20", "E", "sale", 10, "5000.00"),
+    ("L17", "P6", "2026-04-20", "D", "sale", 2, "2000.00"),
 ]
 CUSTOMERS = {"L12": "C1", "L13": "C2"}
 # (activity, partner, type, start, end, cost)
-ACTIVITIES = [("A1", "P4", "co_marketing", "2026-06-01", "2026-06-10", "4000.00")]
+ACTIVITIES = [
+    ("A1", "P4", "co_marketing", "2026-06-01", "2026-06-10", "4000.00"),
+    ("A2", "P7", "co_marketing", "2026-05-20", "2026-05-20", None),
+]
+# (payment, partner, day, amount): P5 collected 950,000.00 of 1,005,000.00
+# invoiced in 2026Q2 (94.5 %), P6 1,000.00 of 2,000.00 (50 %).
+PAYMENTS = [
+    ("PAY1", "P5", "2026-05-30", "950000.00"),
+    ("PAY2", "P6", "2026-06-15", "1000.00"),
+]
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
@@ -179,12 +255,8 @@ def settled(
     home = tmp_path_factory.mktemp(f"rebates_{request.param}")
     config = home / "config"
     (config / "programs").mkdir(parents=True)
-    (config / "programs" / "golden.yml").write_text(GOLDEN, "utf-8")
-    (config / "programs" / "annual.yml").write_text(ANNUAL, "utf-8")
-    (config / "programs" / "north.yml").write_text(NORTH_V1, "utf-8")
-    (config / "programs" / "performance.yml").write_text(PERFORMANCE, "utf-8")
-    (config / "programs" / "triple.yml").write_text(TRIPLE, "utf-8")
-    (config / "programs" / "loyalty.yml").write_text(LOYALTY, "utf-8")
+    for name, text in PROGRAMS.items():
+        (config / "programs" / name).write_text(text, "utf-8")
     (config / "adjustments.yml").write_text(ADJUSTMENTS, "utf-8")
     shutil.copy(DEFAULT_CONFIG_DIR / "scorecard.yml", config / "scorecard.yml")
     database = None
@@ -202,29 +274,46 @@ def settled(
             _insert_network(warehouse)
             load_rules(settings, warehouse)
         build_models(settings)
-        _publish_p3_then_add_north_v2(settings)
+        _publish_then_change_the_rules(settings)
         yield settings
     finally:
         if database is not None:
             _admin(f"drop database if exists {database} with (force)")
 
 
-def _publish_p3_then_add_north_v2(settings: Settings) -> None:
-    """P3's 2026Q1 and Q2 published under north v1, then v2 from 2026Q3."""
+def _publish_then_change_the_rules(settings: Settings) -> None:
+    """Publish, change the rules, build again and publish P7 again.
+
+    P3's 2026Q1 and Q2 are published under north v1, then north gets a v2
+    from 2026Q3. P7's 2026Q2 is published, then finance edits display in
+    place to v2 (1,500.00 an activity) and rejects ADJ-3: P7's 2026Q2 is
+    published again, as its v2.
+    """
     with Warehouse(settings) as warehouse:
-        for quarter in ("2026Q1", "2026Q2"):
+        for quarter, partner in (("2026Q1", "P3"), ("2026Q2", "P3"), ("2026Q2", "P7")):
             publish_statements(
                 settings,
                 warehouse,
                 Quarter.parse(quarter),
-                run_id=f"before-north-v2-{quarter}",
-                partners=frozenset({"P3"}),
+                run_id=f"before-rules-change-{quarter}",
+                partners=frozenset({partner}),
             )
-    programs = settings.config_dir / "programs"
-    (programs / "north.yml").write_text(
+    config = settings.config_dir
+    (config / "programs" / "north.yml").write_text(
         NORTH_V1.replace("rate:", "effective_to: 2026-06-30\nrate:"), "utf-8"
     )
-    (programs / "north_v2.yml").write_text(NORTH_V2, "utf-8")
+    (config / "programs" / "north_v2.yml").write_text(NORTH_V2, "utf-8")
+    (config / "programs" / "display.yml").write_text(
+        DISPLAY.replace("version: 1", "version: 2").replace("1000}", "1500}"),
+        "utf-8",
+    )
+    (config / "adjustments.yml").write_text(
+        ADJUSTMENTS.replace(
+            "shelf fee, approval: approved, approved_by: finance",
+            "shelf fee, approval: rejected",
+        ),
+        "utf-8",
+    )
     with Warehouse(settings) as warehouse:
         load_rules(settings, warehouse)
     # The rebate models and their tests (the golden numbers among them).
@@ -237,6 +326,14 @@ def _publish_p3_then_add_north_v2(settings: Settings) -> None:
         "+fct_rebate_accruals",
     )
     assert completed.returncode == 0, completed.stdout[-3000:]
+    with Warehouse(settings) as warehouse:
+        publish_statements(
+            settings,
+            warehouse,
+            Quarter.parse("2026Q2"),
+            run_id="after-rules-change-2026Q2",
+            partners=frozenset({"P7"}),
+        )
 
 
 def _admin(sql: str) -> None:
@@ -259,7 +356,13 @@ def _insert_network(warehouse: Warehouse) -> None:
             "insert into raw.activities (activity_id, partner_id, activity_type, "
             "start_date, end_date, cost, currency) values "
             "(?, ?, ?, cast(? as date), cast(? as date), ?, 'CNY')",
-            (activity, partner_id, kind, start, end, Decimal(cost)),
+            (activity, partner_id, kind, start, end, cost and Decimal(cost)),
+        )
+    for payment, partner_id, day, amount in PAYMENTS:
+        warehouse.execute(
+            "insert into raw.payments (payment_id, partner_id, paid_date, "
+            "amount, currency) values (?, ?, cast(? as date), ?, 'CNY')",
+            (payment, partner_id, day, Decimal(amount)),
         )
     for partner_id, quarter, target in TARGETS:
         warehouse.execute(
@@ -413,6 +516,10 @@ def test_statements_count_approved_adjustments_only_and_add_up(
         ("P3-2026Q2", Decimal("287.00"), Decimal("0.00"), 3),
         ("P3-2026Q3", Decimal("123.00"), Decimal("0.00"), 3),
         ("P4-2026Q2", Decimal("1160.00"), Decimal("0.00"), 4),
+        ("P5-2025Q2", Decimal("0.00"), Decimal("0.00"), 0),
+        ("P5-2026Q2", Decimal("41150.00"), Decimal("0.00"), 4),
+        ("P6-2026Q2", Decimal("120.00"), Decimal("0.00"), 3),
+        ("P7-2026Q2", Decimal("1500.00"), Decimal("0.00"), 1),
     ]
 
 
@@ -445,14 +552,16 @@ def test_publishing_records_the_ledger_and_a_rerun_publishes_nothing(
         )
         recorded = warehouse.query(
             "select statement_key, program_versions, reason "
-            "from ops.settlement_versions order by statement_key"
+            "from ops.settlement_versions order by statement_key, version"
         )
 
-    # P3's statement was published by the fixture, before north v2.
+    # P3's and P7's statements were published by the fixture.
     assert [(s.statement_key, s.version) for s in first.new_versions] == [
         ("P1-2026Q2", 1),
         ("P2-2026Q2", 1),
         ("P4-2026Q2", 1),
+        ("P5-2026Q2", 1),
+        ("P6-2026Q2", 1),
     ]
     assert again.new_versions == ()
     assert movements == [
@@ -461,6 +570,9 @@ def test_publishing_records_the_ledger_and_a_rerun_publishes_nothing(
         ("P3-2026Q1", Decimal("515.00")),
         ("P3-2026Q2", Decimal("287.00")),
         ("P4-2026Q2", Decimal("1160.00")),
+        ("P5-2026Q2", Decimal("41150.00")),
+        ("P6-2026Q2", Decimal("120.00")),
+        ("P7-2026Q2", Decimal("1500.00")),
     ]
     first_settlement = "first settlement of the period"
     assert recorded == [
@@ -469,6 +581,18 @@ def test_publishing_records_the_ledger_and_a_rerun_publishes_nothing(
         ("P3-2026Q1", "annual v3, golden v1, north v1", first_settlement),
         ("P3-2026Q2", "annual v3, golden v1, north v1", first_settlement),
         ("P4-2026Q2", "annual v3, triple v1", first_settlement),
+        (
+            "P5-2026Q2",
+            "annual v3, collected v1, distributor_sku v1, growth v1",
+            first_settlement,
+        ),
+        ("P6-2026Q2", "annual v3, collected v1, growth v1", first_settlement),
+        ("P7-2026Q2", "display v1", first_settlement),
+        (
+            "P7-2026Q2",
+            "display v2",
+            "corrects v1: programs changed from display v1 to display v2",
+        ),
     ]
 
 
@@ -664,6 +788,144 @@ def test_a_tier_scope_counts_lines_after_a_quarter_with_a_scorecard_tier(
         Decimal("-20.00"),
     )
     assert sources == [("P1-2026Q2-loyalty", "L3"), ("P1-2026Q3-loyalty", "L4")]
+
+
+def published(settings: Settings, period: str, partner: str, version: int) -> Any:
+    path = settings.published_dir / period / partner / f"v{version}.json"
+    return json.loads(path.read_text("utf-8"))["document"]
+
+
+def test_a_statement_pays_the_program_and_the_approved_adjustment_only(
+    settled: Settings,
+) -> None:
+    statement = published(settled, "2026Q2", "P7", 1)
+
+    # Calculated 1,000.00, adjustments +200.00 approved and -50.00 in review.
+    assert [
+        (line["line_kind"], line["statement_line_key"], line["amount"])
+        for line in statement["lines"]
+    ] == [
+        ("program", "P7-2026Q2-display", "1000.00"),
+        ("adjustment", "P7-2026Q2-adjustment-ADJ-3", "200.00"),
+    ]
+    assert statement["total_amount"] == "1200.00"
+
+
+def test_a_rules_change_publishes_a_v2_of_deltas_naming_the_program_versions(
+    settled: Settings,
+) -> None:
+    v2 = published(settled, "2026Q2", "P7", 2)
+    with Warehouse(settled) as warehouse:
+        versions = warehouse.query(
+            "select version, inputs_hash, data_hash, rules_hash "
+            "from ops.settlement_versions where statement_key = 'P7-2026Q2' "
+            "order by version"
+        )
+        movements = warehouse.query(
+            "select version, statement_line_key, amount from ops.settlement_ledger "
+            "where statement_key = 'P7-2026Q2' order by version, statement_line_key"
+        )
+
+    # display edited in place from 1,000.00 to 1,500.00 an activity, and
+    # ADJ-3 rejected: +500.00 on the program line, its 200.00 withdrawn.
+    assert v2["reason"] == "corrects v1: programs changed from display v1 to display v2"
+    assert [
+        (
+            line["line_kind"],
+            line["statement_line_key"],
+            line["amount"],
+            line["settled_amount"],
+            line["previously_published_amount"],
+        )
+        for line in v2["lines"]
+    ] == [
+        ("program_correction", "P7-2026Q2-display", "500.00", "1500.00", "1000.00"),
+        ("withdrawn", "P7-2026Q2-adjustment-ADJ-3", "-200.00", "0.00", "200.00"),
+    ]
+    assert (v2["total_amount"], v2["settlement_total_amount"]) == ("300.00", "1500.00")
+    assert movements == [
+        (1, "P7-2026Q2-adjustment-ADJ-3", Decimal("200.00")),
+        (1, "P7-2026Q2-display", Decimal("1000.00")),
+        (2, "P7-2026Q2-adjustment-ADJ-3", Decimal("-200.00")),
+        (2, "P7-2026Q2-display", Decimal("500.00")),
+    ]
+    # The rule files are in the inputs hash; the data files did not change.
+    [(_, inputs_1, data_1, rules_1), (_, inputs_2, data_2, rules_2)] = versions
+    assert inputs_1 != inputs_2
+    assert data_1 == data_2
+    assert rules_1 != rules_2
+
+
+def program_line(settings: Settings, key: str) -> dict[str, Any]:
+    with Warehouse(settings) as warehouse:
+        [line] = warehouse.query_dicts(
+            "select * from marts.fct_rebate_statement_lines "
+            "where statement_line_key = ?",
+            (key,),
+        )
+    return line
+
+
+def test_growth_pays_on_the_increase_over_the_same_quarter_last_year(
+    settled: Settings,
+) -> None:
+    found = lines(settled)
+    p5 = program_line(settled, "P5-2026Q2-growth")
+    p6 = program_line(settled, "P6-2026Q2-growth")
+
+    # P5: 1,000,000.00 against 800,000.00 in 2025Q2 at 5 %; P6 sold nothing
+    # a year before. 2025 only compares: it has no growth line of its own.
+    assert (p5["prior_year_volume"], p5["measured_basis"], p5["amount"]) == (
+        Decimal("800000.000"),
+        Decimal("200000.000"),
+        Decimal("10000.00"),
+    )
+    assert (p6["prior_year_volume"], p6["measured_basis"], p6["amount"]) == (
+        Decimal("0.000"),
+        Decimal("2000.000"),
+        Decimal("100.00"),
+    )
+    assert ("P5", "2025Q2", "growth") not in found
+
+
+def test_collections_below_the_minimum_ratio_of_invoiced_pay_nothing(
+    settled: Settings,
+) -> None:
+    p5 = program_line(settled, "P5-2026Q2-collected")
+    p6 = program_line(settled, "P6-2026Q2-collected")
+
+    # Payments rows: P5 collected 950,000.00 of 1,005,000.00 (94.5 %), P6
+    # 1,000.00 of 2,000.00 (50 %); the program wants 90 %.
+    assert [
+        (
+            line["cumulative_invoiced"],
+            line["cumulative_collected"],
+            line["is_eligible"],
+            line["amount"],
+        )
+        for line in (p5, p6)
+    ] == [
+        (Decimal("1005000.00"), Decimal("950000.00"), True, Decimal("10050.00")),
+        (Decimal("2000.00"), Decimal("1000.00"), False, Decimal("0.00")),
+    ]
+
+
+def test_a_product_and_partner_type_scope_counts_only_the_matching_lines(
+    settled: Settings,
+) -> None:
+    found = lines(settled)
+    with Warehouse(settled) as warehouse:
+        sources = warehouse.query(
+            "select statement_line_key, order_line_id "
+            "from marts.fct_rebate_line_sources "
+            "where statement_line_key like '%-distributor_sku'"
+        )
+
+    # SKU-D at a distributor: P5's L15 (0.1 % of 1,000,000.00); not P5's
+    # SKU-E line, not the dealer P6's SKU-D line.
+    assert found["P5", "2026Q2", "distributor_sku"][2] == Decimal("1000.00")
+    assert sources == [("P5-2026Q2-distributor_sku", "L15")]
+    assert ("P6", "2026Q2", "distributor_sku") not in found
 
 
 def accruals(settings: Settings, partner: str, item: str) -> list[tuple[Any, ...]]:
