@@ -156,3 +156,154 @@
             )
     end
 {%- endmacro %}
+
+{#- The CTEs that apply a program's tiers, after the model's CTE `source`
+    (one row per program_key, partner_id and `period`, with the program's
+    basis, measure, banding and bounds, `volume`, prior_year_volume and
+    target_amount, is_eligible, cap_amount and the shared cap's columns):
+    measured_basis (growth: the increase over last year; target attainment:
+    volume over target), reached_tiers, slices, calculated (the calculation
+    before cap, eligibility and rounding), entitled (capped, 0 when not
+    eligible, rounded: component_entitlement_amount) and within_program_cap
+    (entitlement_amount, within the cap a program's components share). Used
+    for the quarterly entitlements and for the monthly accruals'
+    projections. -#}
+
+{% macro rebate_calculation(source, volume, period) -%}
+measured_basis as (
+
+    select
+        *,
+        cast(
+            case
+                when basis = 'target_attainment'
+                    then {{ rebate_attainment(volume, 'target_amount') }}
+                when measure <> 'growth' then {{ volume }}
+                when {{ volume }} > prior_year_volume
+                    then {{ volume }} - prior_year_volume
+                else 0
+            end as decimal(18, 3)
+        ) as measured_basis,
+        -- What a retroactive rate applies to: the measured basis, or for
+        -- target attainment the net sales.
+        case
+            when basis = 'target_attainment' then {{ volume }}
+        end as attained_volume
+
+    from {{ source }}
+
+),
+
+reached_tiers as (
+
+    select
+        measured_basis.program_key,
+        measured_basis.partner_id,
+        measured_basis.{{ period }},
+        tiers.tier_no,
+        tiers.tier_name,
+        tiers.rate,
+        tiers.fixed_amount
+
+    from measured_basis
+    inner join tiers
+        on
+            measured_basis.program_key = tiers.program_key
+            and {{ rebate_tier_reached(
+                'measured_basis.measured_basis', 'measured_basis.bounds'
+            ) }}
+
+),
+
+slices as (
+
+    select
+        measured_basis.program_key,
+        measured_basis.partner_id,
+        measured_basis.{{ period }},
+        sum(
+            {{ rebate_tier_slice_amount('measured_basis.measured_basis') }}
+        ) as incremental_amount
+
+    from measured_basis
+    inner join tiers
+        on measured_basis.program_key = tiers.program_key
+    group by
+        measured_basis.program_key,
+        measured_basis.partner_id,
+        measured_basis.{{ period }}
+
+),
+
+calculated as (
+
+    select
+        measured_basis.*,
+        reached_tiers.tier_no,
+        reached_tiers.tier_name,
+        reached_tiers.rate,
+        reached_tiers.fixed_amount,
+        case measured_basis.banding
+            when 'incremental' then slices.incremental_amount
+            else
+                coalesce(
+                    measured_basis.attained_volume,
+                    measured_basis.measured_basis
+                )
+                * reached_tiers.rate
+                + reached_tiers.fixed_amount
+        end as calculated_amount
+
+    from measured_basis
+    inner join reached_tiers
+        on
+            measured_basis.program_key = reached_tiers.program_key
+            and measured_basis.partner_id = reached_tiers.partner_id
+            and measured_basis.{{ period }} = reached_tiers.{{ period }}
+    inner join slices
+        on
+            measured_basis.program_key = slices.program_key
+            and measured_basis.partner_id = slices.partner_id
+            and measured_basis.{{ period }} = slices.{{ period }}
+
+),
+
+entitled as (
+
+    select
+        *,
+        cap_amount is not null
+        and calculated_amount > cap_amount as is_capped,
+        {{ rebate_entitlement(
+            'calculated_amount', 'is_eligible', 'cap_amount'
+        ) }} as component_entitlement_amount
+
+    from calculated
+
+),
+
+within_program_cap as (
+
+    select
+        *,
+        cast(
+            {{ rebate_within_program_cap(
+                'component_entitlement_amount', period
+            ) }} as decimal(18, 2)
+        ) as entitlement_amount
+
+    from entitled
+
+)
+{%- endmacro %}
+
+{#- `column` summed over a partner's rows of a program version so far in
+    the accumulation period, in the order of `order_by`. -#}
+
+{% macro rebate_running_sum(column, type, order_by) -%}
+    cast(sum({{ column }}) over (
+        partition by program_key, partner_id, accumulation_index
+        order by {{ order_by }}
+        rows between unbounded preceding and current row
+    ) as {{ type }})
+{%- endmacro %}

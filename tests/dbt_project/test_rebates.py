@@ -69,15 +69,11 @@ rate: 0.10
 scope: {regions: [North]}
 """
 # Added after 2026Q1 and Q2 were published, when v1 gets its last day.
-NORTH_V2 = """\
-program_id: north
-name: North region bonus
-version: 2
-effective_from: 2026-07-01
-calculation: percentage
-rate: 0.20
-scope: {regions: [North]}
-"""
+NORTH_V2 = (
+    NORTH_V1.replace("version: 1", "version: 2")
+    .replace("effective_from: 2026-02-15", "effective_from: 2026-07-01")
+    .replace("rate: 0.10", "rate: 0.20")
+)
 # Quarterly performance bonus on P2's targets (region West).
 PERFORMANCE = """\
 program_id: performance

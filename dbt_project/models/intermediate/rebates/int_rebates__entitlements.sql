@@ -64,101 +64,11 @@ measured as (
         ) }} as prior_year_volume,
         programs.measure,
         programs.banding,
-        programs.bounds
-
-    from basis
-    inner join programs
-        on basis.program_key = programs.program_key
-
-),
-
-measured_basis as (
-
-    select
-        *,
-        cast(
-            case
-                when basis = 'target_attainment'
-                    then {{ rebate_attainment('volume', 'target_amount') }}
-                when measure <> 'growth' then volume
-                when volume > prior_year_volume
-                    then volume - prior_year_volume
-                else 0
-            end as decimal(18, 3)
-        ) as measured_basis,
-        -- What a retroactive rate applies to: the measured basis, or for
-        -- target attainment the net sales.
-        case
-            when basis = 'target_attainment' then volume
-        end as attained_volume
-
-    from measured
-
-),
-
-reached_tiers as (
-
-    select
-        measured_basis.program_key,
-        measured_basis.partner_id,
-        measured_basis.quarter_index,
-        tiers.tier_no,
-        tiers.tier_name,
-        tiers.rate,
-        tiers.fixed_amount
-
-    from measured_basis
-    inner join tiers
-        on
-            measured_basis.program_key = tiers.program_key
-            and {{ rebate_tier_reached(
-                'measured_basis.measured_basis', 'measured_basis.bounds'
-            ) }}
-
-),
-
-slices as (
-
-    select
-        measured_basis.program_key,
-        measured_basis.partner_id,
-        measured_basis.quarter_index,
-        sum(
-            {{ rebate_tier_slice_amount('measured_basis.measured_basis') }}
-        ) as incremental_amount
-
-    from measured_basis
-    inner join tiers
-        on measured_basis.program_key = tiers.program_key
-    group by
-        measured_basis.program_key,
-        measured_basis.partner_id,
-        measured_basis.quarter_index
-
-),
-
-calculated as (
-
-    select
-        measured_basis.*,
-        reached_tiers.tier_no,
-        reached_tiers.tier_name,
-        reached_tiers.rate,
-        reached_tiers.fixed_amount,
-        case measured_basis.banding
-            when 'incremental' then slices.incremental_amount
-            else
-                coalesce(
-                    measured_basis.attained_volume,
-                    measured_basis.measured_basis
-                )
-                * reached_tiers.rate
-                + reached_tiers.fixed_amount
-        end as calculated_amount,
+        programs.bounds,
         programs.min_collection_ratio is null
-        or measured_basis.cumulative_collected
+        or basis.cumulative_collected
         >= programs.min_collection_ratio
-        * measured_basis.cumulative_invoiced as is_eligible,
+        * basis.cumulative_invoiced as is_eligible,
         programs.cap_amount,
         programs.program_id,
         programs.program_version,
@@ -166,49 +76,13 @@ calculated as (
         programs.program_cap_amount,
         programs.minimum_payout
 
-    from measured_basis
+    from basis
     inner join programs
-        on measured_basis.program_key = programs.program_key
-    inner join reached_tiers
-        on
-            measured_basis.program_key = reached_tiers.program_key
-            and measured_basis.partner_id = reached_tiers.partner_id
-            and measured_basis.quarter_index = reached_tiers.quarter_index
-    inner join slices
-        on
-            measured_basis.program_key = slices.program_key
-            and measured_basis.partner_id = slices.partner_id
-            and measured_basis.quarter_index = slices.quarter_index
+        on basis.program_key = programs.program_key
 
 ),
 
-entitled as (
-
-    select
-        *,
-        cap_amount is not null
-        and calculated_amount > cap_amount as is_capped,
-        {{ rebate_entitlement(
-            'calculated_amount', 'is_eligible', 'cap_amount'
-        ) }} as component_entitlement_amount
-
-    from calculated
-
-),
-
-within_program_cap as (
-
-    select
-        *,
-        cast(
-            {{ rebate_within_program_cap(
-                'component_entitlement_amount', 'quarter_index'
-            ) }} as decimal(18, 2)
-        ) as entitlement_amount
-
-    from entitled
-
-),
+{{ rebate_calculation('measured', 'volume', 'quarter_index') }},
 
 movements as (
 

@@ -74,40 +74,43 @@ monthly as (
 
 ),
 
--- Last year's lines inside the version's dates shifted back a year, summed
--- per accumulation period they compare with.
-prior_year as (
+-- Last year's lines inside the version's dates shifted back a year, in the
+-- accumulation period they compare with, then summed per period.
+prior_year_lines as (
 
     select
         eligible_lines.program_key,
         eligible_lines.partner_id,
+        eligible_lines.signed_amount,
+        eligible_lines.signed_quantity,
+        eligible_lines.new_customer_count,
         case programs.accumulation
             when 'year'
                 then
                     eligible_lines.quarter_index + 4
                     - mod(eligible_lines.quarter_index, 4)
             else eligible_lines.quarter_index + 4
-        end as accumulation_index,
-        cast(sum(eligible_lines.signed_amount) as decimal(18, 2))
-            as basis_amount,
-        cast(sum(eligible_lines.signed_quantity) as decimal(18, 3))
-            as basis_quantity,
-        sum(eligible_lines.new_customer_count) as new_customer_count
+        end as accumulation_index
 
     from eligible_lines
     inner join programs
         on eligible_lines.program_key = programs.program_key
     where eligible_lines.is_prior_year
-    group by
-        eligible_lines.program_key,
-        eligible_lines.partner_id,
-        case programs.accumulation
-            when 'year'
-                then
-                    eligible_lines.quarter_index + 4
-                    - mod(eligible_lines.quarter_index, 4)
-            else eligible_lines.quarter_index + 4
-        end
+
+),
+
+prior_year as (
+
+    select
+        program_key,
+        partner_id,
+        accumulation_index,
+        cast(sum(signed_amount) as decimal(18, 2)) as basis_amount,
+        cast(sum(signed_quantity) as decimal(18, 3)) as basis_quantity,
+        sum(new_customer_count) as new_customer_count
+
+    from prior_year_lines
+    group by program_key, partner_id, accumulation_index
 
 ),
 
@@ -304,21 +307,15 @@ accumulated as (
 
     select
         *,
-        cast(sum(basis_amount) over (
-            partition by program_key, partner_id, accumulation_index
-            order by month_index
-            rows between unbounded preceding and current row
-        ) as decimal(18, 2)) as cumulative_amount,
-        cast(sum(basis_quantity) over (
-            partition by program_key, partner_id, accumulation_index
-            order by month_index
-            rows between unbounded preceding and current row
-        ) as decimal(18, 3)) as cumulative_quantity,
-        cast(sum(new_customer_count) over (
-            partition by program_key, partner_id, accumulation_index
-            order by month_index
-            rows between unbounded preceding and current row
-        ) as decimal(18, 3)) as cumulative_new_customers
+        {{ rebate_running_sum(
+            'basis_amount', 'decimal(18, 2)', 'month_index'
+        ) }} as cumulative_amount,
+        {{ rebate_running_sum(
+            'basis_quantity', 'decimal(18, 3)', 'month_index'
+        ) }} as cumulative_quantity,
+        {{ rebate_running_sum(
+            'new_customer_count', 'decimal(18, 3)', 'month_index'
+        ) }} as cumulative_new_customers
 
     from joined
 

@@ -164,46 +164,30 @@ accumulated as (
 
     select
         *,
-        cast(sum(basis_amount) over (
-            partition by program_key, partner_id, accumulation_index
-            order by quarter_index
-            rows between unbounded preceding and current row
-        ) as decimal(18, 2)) as cumulative_amount,
-        cast(sum(basis_quantity) over (
-            partition by program_key, partner_id, accumulation_index
-            order by quarter_index
-            rows between unbounded preceding and current row
-        ) as decimal(18, 3)) as cumulative_quantity,
-        cast(sum(new_customer_count) over (
-            partition by program_key, partner_id, accumulation_index
-            order by quarter_index
-            rows between unbounded preceding and current row
-        ) as decimal(18, 3)) as cumulative_new_customers,
-        cast(sum(invoiced_amount) over (
-            partition by program_key, partner_id, accumulation_index
-            order by quarter_index
-            rows between unbounded preceding and current row
-        ) as decimal(18, 2)) as cumulative_invoiced,
-        cast(sum(collected_amount) over (
-            partition by program_key, partner_id, accumulation_index
-            order by quarter_index
-            rows between unbounded preceding and current row
-        ) as decimal(18, 2)) as cumulative_collected,
-        cast(sum(prior_year_basis_amount) over (
-            partition by program_key, partner_id, accumulation_index
-            order by quarter_index
-            rows between unbounded preceding and current row
-        ) as decimal(18, 2)) as prior_year_amount,
-        cast(sum(prior_year_basis_quantity) over (
-            partition by program_key, partner_id, accumulation_index
-            order by quarter_index
-            rows between unbounded preceding and current row
-        ) as decimal(18, 3)) as prior_year_quantity,
-        cast(sum(prior_year_new_customer_count) over (
-            partition by program_key, partner_id, accumulation_index
-            order by quarter_index
-            rows between unbounded preceding and current row
-        ) as decimal(18, 3)) as prior_year_new_customers
+        {{ rebate_running_sum(
+            'basis_amount', 'decimal(18, 2)', 'quarter_index'
+        ) }} as cumulative_amount,
+        {{ rebate_running_sum(
+            'basis_quantity', 'decimal(18, 3)', 'quarter_index'
+        ) }} as cumulative_quantity,
+        {{ rebate_running_sum(
+            'new_customer_count', 'decimal(18, 3)', 'quarter_index'
+        ) }} as cumulative_new_customers,
+        {{ rebate_running_sum(
+            'invoiced_amount', 'decimal(18, 2)', 'quarter_index'
+        ) }} as cumulative_invoiced,
+        {{ rebate_running_sum(
+            'collected_amount', 'decimal(18, 2)', 'quarter_index'
+        ) }} as cumulative_collected,
+        {{ rebate_running_sum(
+            'prior_year_basis_amount', 'decimal(18, 2)', 'quarter_index'
+        ) }} as prior_year_amount,
+        {{ rebate_running_sum(
+            'prior_year_basis_quantity', 'decimal(18, 3)', 'quarter_index'
+        ) }} as prior_year_quantity,
+        {{ rebate_running_sum(
+            'prior_year_new_customer_count', 'decimal(18, 3)', 'quarter_index'
+        ) }} as prior_year_new_customers
 
     from joined
 

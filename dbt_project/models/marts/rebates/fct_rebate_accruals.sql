@@ -90,132 +90,7 @@ projected as (
 
 ),
 
-measured_basis as (
-
-    select
-        *,
-        cast(
-            case
-                when basis = 'target_attainment'
-                    then
-                        {{ rebate_attainment(
-                            'projected_volume', 'target_amount'
-                        ) }}
-                when measure <> 'growth' then projected_volume
-                when projected_volume > prior_year_volume
-                    then projected_volume - prior_year_volume
-                else 0
-            end as decimal(18, 3)
-        ) as measured_basis,
-        case
-            when basis = 'target_attainment' then projected_volume
-        end as attained_volume
-
-    from projected
-
-),
-
-reached_tiers as (
-
-    select
-        measured_basis.program_key,
-        measured_basis.partner_id,
-        measured_basis.month_index,
-        tiers.tier_no,
-        tiers.tier_name,
-        tiers.rate,
-        tiers.fixed_amount
-
-    from measured_basis
-    inner join tiers
-        on
-            measured_basis.program_key = tiers.program_key
-            and {{ rebate_tier_reached(
-                'measured_basis.measured_basis', 'measured_basis.bounds'
-            ) }}
-
-),
-
-slices as (
-
-    select
-        measured_basis.program_key,
-        measured_basis.partner_id,
-        measured_basis.month_index,
-        sum(
-            {{ rebate_tier_slice_amount('measured_basis.measured_basis') }}
-        ) as incremental_amount
-
-    from measured_basis
-    inner join tiers
-        on measured_basis.program_key = tiers.program_key
-    group by
-        measured_basis.program_key,
-        measured_basis.partner_id,
-        measured_basis.month_index
-
-),
-
-calculated as (
-
-    select
-        measured_basis.*,
-        reached_tiers.tier_no,
-        reached_tiers.tier_name,
-        reached_tiers.rate,
-        reached_tiers.fixed_amount,
-        case measured_basis.banding
-            when 'incremental' then slices.incremental_amount
-            else
-                coalesce(
-                    measured_basis.attained_volume,
-                    measured_basis.measured_basis
-                )
-                * reached_tiers.rate
-                + reached_tiers.fixed_amount
-        end as calculated_amount
-
-    from measured_basis
-    inner join reached_tiers
-        on
-            measured_basis.program_key = reached_tiers.program_key
-            and measured_basis.partner_id = reached_tiers.partner_id
-            and measured_basis.month_index = reached_tiers.month_index
-    inner join slices
-        on
-            measured_basis.program_key = slices.program_key
-            and measured_basis.partner_id = slices.partner_id
-            and measured_basis.month_index = slices.month_index
-
-),
-
-projected_entitlements as (
-
-    select
-        *,
-        cap_amount is not null
-        and calculated_amount > cap_amount as is_capped,
-        {{ rebate_entitlement(
-            'calculated_amount', 'is_eligible', 'cap_amount'
-        ) }} as component_entitlement_amount
-
-    from calculated
-
-),
-
-within_program_cap as (
-
-    select
-        *,
-        cast(
-            {{ rebate_within_program_cap(
-                'component_entitlement_amount', 'month_index'
-            ) }} as decimal(18, 2)
-        ) as projected_entitlement_amount
-
-    from projected_entitlements
-
-),
+{{ rebate_calculation('projected', 'projected_volume', 'month_index') }},
 
 accrued as (
 
@@ -227,7 +102,7 @@ accrued as (
                 then entitlements.entitlement_amount
             else
                 {{ rounded_quotient(
-                    'within_program_cap.projected_entitlement_amount'
+                    'within_program_cap.entitlement_amount'
                     ~ ' * within_program_cap.months_elapsed',
                     'within_program_cap.months_in_period',
                     2,
@@ -291,10 +166,9 @@ final as (
         cast(rate as decimal(18, 6)) as rate,
         cast(fixed_amount as decimal(18, 2)) as fixed_amount,
         is_eligible,
-        is_capped
-        or projected_entitlement_amount < component_entitlement_amount
+        is_capped or entitlement_amount < component_entitlement_amount
             as is_capped,
-        projected_entitlement_amount,
+        entitlement_amount as projected_entitlement_amount,
         accrued_to_date_amount,
         previously_accrued_amount,
         settled_entitlement_amount,
