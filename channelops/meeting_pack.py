@@ -3,13 +3,19 @@
 Every figure about a partner (net sales, rebate, score, tier, rank, the
 previous quarter's tier and sales) comes from the same published snapshot
 the partners were mailed: the latest version of each partner's statement
-under ``published/<period>/``. Only campaign costs, which statements do not
-carry, come from the warehouse: the churn list from the churn-risk marts
-(``marts.fct_churn_risk`` and ``marts.fct_churn_warning_reasons``) and the
-campaigns' return on spend from ``marts.fct_campaign_roi``, the same marts
-the nightly warnings and the scorecards use. The files land in
-``reports/meeting/<period>/``, named with the snapshot's hash so a pack can
-be traced to the statements it summarises.
+under ``published/<period>/``. What statements do not carry comes from the
+warehouse: the churn list from the churn-risk marts (``marts.fct_churn_risk``
+and ``marts.fct_churn_warning_reasons``) and the campaigns' return on spend
+from ``marts.fct_campaign_roi``, the same marts the nightly warnings and the
+scorecards use.
+
+The pack's snapshot is a hash of everything it shows: the statement
+versions it was built from and every figure, row and label in it, the mart
+rows included. A later rebuild of the marts that changes a churn reason or a
+campaign's return is a new snapshot, mailed once as the next version; one
+that changes nothing shown keeps the snapshot, and the files are not
+written again. The files land in ``reports/meeting/<period>/``, named with
+the snapshot.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,6 +37,7 @@ from channelops.outbox import (
     send_pending,
 )
 from channelops.periods import Quarter
+from channelops.publish import canonical_json
 from channelops.settings import Settings
 from channelops.warehouse import Warehouse
 from notifications.documents import Language
@@ -54,6 +61,9 @@ class PackReport:
     files: tuple[Path, ...]
     snapshot: str
     language: Language
+    currency: str
+    rebate: Decimal
+    programs: tuple[ProgramTotal, ...]
 
 
 @dataclass(frozen=True)
@@ -85,37 +95,59 @@ def write_meeting_pack(
 ) -> PackReport:
     """Write the pack's HTML, XLSX and PDF; the same snapshot gives the same bytes."""
     pack = build_meeting_pack(settings, warehouse, period, language)
-    files = render_meeting_pack(pack, language)
     folder = settings.reports_dir / "meeting" / period.label
-    folder.mkdir(parents=True, exist_ok=True)
     stem = f"meeting_pack_{period.label}_{pack.snapshot}_{language}"
-    written = []
-    for suffix, data in (
-        ("html", files.html.encode("utf-8")),
-        ("xlsx", files.xlsx),
-        ("pdf", files.pdf),
+    paths = tuple(folder / f"{stem}.{suffix}" for suffix in PACK_SUFFIXES)
+    if all(path.is_file() for path in paths):
+        logger.info(
+            "The %s meeting pack of snapshot %s is already in %s; not rewritten",
+            period.label,
+            pack.snapshot,
+            folder,
+        )
+    else:
+        _write_pack_files(pack, language, paths)
+        logger.info(
+            "Wrote the %s meeting pack for %d partner(s), rebates %s %s, to %s",
+            period.label,
+            len(pack.partners),
+            pack.rebate,
+            pack.currency,
+            folder,
+        )
+    return PackReport(
+        period.label,
+        len(pack.partners),
+        paths,
+        pack.snapshot,
+        language,
+        pack.currency,
+        pack.rebate,
+        pack.programs,
+    )
+
+
+# The pack's files, in the order PackReport.files lists them.
+PACK_SUFFIXES = ("html", "xlsx", "pdf")
+
+
+def _write_pack_files(
+    pack: MeetingPack, language: Language, paths: tuple[Path, ...]
+) -> None:
+    files = render_meeting_pack(pack, language)
+    paths[0].parent.mkdir(parents=True, exist_ok=True)
+    for path, data in zip(
+        paths, (files.html.encode("utf-8"), files.xlsx, files.pdf), strict=True
     ):
-        path = folder / f"{stem}.{suffix}"
         temporary = path.with_suffix(".tmp")
         temporary.write_bytes(data)
         temporary.replace(path)
-        written.append(path)
-    logger.info(
-        "Wrote the %s meeting pack for %d partner(s), rebates %s %s, to %s",
-        period.label,
-        len(pack.partners),
-        pack.rebate,
-        pack.currency,
-        folder,
-    )
-    return PackReport(
-        period.label, len(pack.partners), tuple(written), pack.snapshot, language
-    )
 
 
 def build_meeting_pack(
     settings: Settings, warehouse: Warehouse, period: Quarter, language: Language
 ) -> MeetingPack:
+    """The pack's figures, with the snapshot that hashes all of them."""
     current = latest_statements(settings.published_dir / period.label)
     if not current:
         raise ChannelopsError(
@@ -138,7 +170,7 @@ def build_meeting_pack(
             f"{period.label} statements use several currencies {sorted(currencies)}; "
             "a meeting pack adds amounts of one currency only"
         )
-    return MeetingPack(
+    pack = MeetingPack(
         period=period.label,
         currency=currencies.pop(),
         partners=partners,
@@ -146,8 +178,9 @@ def build_meeting_pack(
         campaigns=_campaigns(warehouse, period),
         churn=churn,
         churn_level=level,
-        snapshot=_snapshot(current),
+        snapshot="",
     )
+    return replace(pack, snapshot=_snapshot(current, previous, pack))
 
 
 Published = dict[str, tuple[int, dict[str, Any]]]
@@ -266,9 +299,14 @@ def _churn(warehouse: Warehouse, period: Quarter) -> tuple[str, tuple[ChurnRisk,
     return level, tuple(found)
 
 
-def _snapshot(current: Published) -> str:
-    listed = "\n".join(
-        f"{partner}:v{version}:{published['content_hash']}"
-        for partner, (version, published) in sorted(current.items())
-    )
-    return hashlib.sha256(listed.encode()).hexdigest()[:12]
+def _snapshot(current: Published, previous: Published, pack: MeetingPack) -> str:
+    """A hash of the statement versions read and of every figure the pack shows."""
+    versions = {
+        quarter: [
+            f"{partner}:v{version}:{published['content_hash']}"
+            for partner, (version, published) in sorted(statements.items())
+        ]
+        for quarter, statements in (("current", current), ("previous", previous))
+    }
+    shown = canonical_json({"statements": versions, "pack": asdict(pack)})
+    return hashlib.sha256(shown).hexdigest()[:12]

@@ -36,8 +36,13 @@ from channelops.publish import (
     canonical_json,
     statement_path,
 )
-from channelops.scorecard_mail import scorecard_documents, scorecard_from_document
+from channelops.scorecard_mail import (
+    format_metric,
+    scorecard_documents,
+    scorecard_from_document,
+)
 from channelops.settings import Settings
+from channelops.tier_records import record_tiers
 from channelops.warehouse import Warehouse
 from notifications.documents import (
     Attachment,
@@ -199,14 +204,18 @@ class SendReport:
     problems: tuple[str, ...]
     unconfirmed: tuple[str, ...] = ()
     refused: tuple[RefusedRecipient, ...] = ()
+    # The Message-ID of each unconfirmed message, in the same order.
+    unconfirmed_message_ids: tuple[str, ...] = ()
 
     def ops_lines(self) -> list[str]:
         """What ops must look at by hand after this send, one line each."""
         lines = [
             f"Unconfirmed {key}: the connection dropped after the content was "
-            "sent; look for its Message-ID in the relay's log and resend "
-            "(channelops resend) only if it is not there"
-            for key in self.unconfirmed
+            f"sent; look for Message-ID {message_id} in the relay's log and "
+            "resend (channelops resend) only if it is not there"
+            for key, message_id in zip(
+                self.unconfirmed, self.unconfirmed_message_ids, strict=True
+            )
         ]
         lines.extend(
             f"Refused {refusal.recipient} for {refusal.key}: {refusal.reason}; "
@@ -355,6 +364,7 @@ def send_pending(
         tuple(outcome.problems),
         tuple(outcome.unconfirmed_keys),
         tuple(report.refused),
+        tuple(outcome.unconfirmed_ids),
     )
 
 
@@ -366,6 +376,7 @@ class _Outcomes:
         self.sent_count = 0
         self.problems: list[str] = []
         self.unconfirmed_keys: list[str] = []
+        self.unconfirmed_ids: list[str] = []
 
     def sent(self, message: OutgoingMessage) -> None:
         self.sent_count += 1
@@ -384,6 +395,7 @@ class _Outcomes:
 
     def unconfirmed(self, message: OutgoingMessage, reason: str) -> None:
         self.unconfirmed_keys.append(message.key)
+        self.unconfirmed_ids.append(message.message_id)
         self._record(message, UNCONFIRMED, reason)
 
     def record_refusals(self, refused: list[RefusedRecipient]) -> None:
@@ -515,11 +527,7 @@ def smtp_config(settings: Settings) -> Iterator[SmtpConfig]:
             port=settings.smtp_port,
             security=settings.smtp_security,
             user=settings.smtp_user,
-            password=(
-                settings.smtp_password.get_secret_value()
-                if settings.smtp_password
-                else None
-            ),
+            password=settings.smtp_password_value(),
             **common,
         )
         return
@@ -574,7 +582,7 @@ def queue_scorecards(
         )
     }
     folder = settings.reports_dir / "scorecards" / period
-    queued, without_contact = 0, []
+    queued, without_contact, published = 0, [], []
     with warehouse.transaction():
         for document in scorecard_documents(warehouse, period):
             partner_id = document["partner"]["partner_id"]
@@ -606,6 +614,9 @@ def queue_scorecards(
                 ),
             )
             queued += bool(recipients)
+            published.append(partner_id)
+        # The tiers these scorecards state are kept as told (docs/scorecards.md).
+        record_tiers(warehouse, period, published, recorded_for="scorecard_mail")
     logger.info(
         "Queued %d scorecard message(s) for %s; %d partner(s) without contact",
         queued,
@@ -692,8 +703,9 @@ def queue_meeting_pack(
     """Record the pack for the channel managers once per quarter and snapshot.
 
     The snapshot hashes the published statement versions the pack was built
-    from: the same statements never mail the pack twice; a corrected
-    statement makes a new snapshot and a new pack version, mailed once.
+    from and every figure it shows, mart rows included: the same snapshot
+    never mails the pack twice; a corrected statement or a changed figure
+    makes a new snapshot and a new pack version, mailed once.
     """
     warehouse.execute(OUTBOX_DDL)
     key = f"meeting_pack:{period}:{snapshot}:{language}"
@@ -924,26 +936,3 @@ def _scorecard_summary(
             for m in scorecard["metrics"]
         ),
     )
-
-
-PERCENT_METRICS = frozenset(
-    {
-        "sales_growth_qoq",
-        "sales_growth_yoy",
-        "target_attainment",
-        "collection_ratio",
-        "return_rate",
-        "sla_breach_rate",
-    }
-)
-
-
-def format_metric(metric: str, value: Decimal | None) -> str:
-    """A metric value as a partner reads it: percentages, amounts, counts."""
-    if value is None:
-        return "—"
-    if metric in PERCENT_METRICS:
-        return f"{(value * 100).quantize(Decimal('0.1'))}%"
-    if metric == "net_sales":
-        return f"{value.quantize(Decimal('0.01')):,}"
-    return f"{value.normalize():f}"

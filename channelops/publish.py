@@ -37,6 +37,7 @@ from channelops.errors import ChannelopsError
 from channelops.periods import Quarter
 from channelops.rules.scorecard import MetricName
 from channelops.settings import Settings
+from channelops.tier_records import record_tiers
 from channelops.warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
@@ -434,6 +435,14 @@ def publish_statements(
     new = [s for s in published if s.is_new]
     if not dry_run and new:
         _write_versions(settings, warehouse, new, records, inputs=inputs, run_id=run_id)
+        # The quarterly tier each new statement shows is kept as told.
+        with warehouse.transaction():
+            record_tiers(
+                warehouse,
+                period.label,
+                (s.partner_id for s in new),
+                recorded_for="statement",
+            )
     report = PublishReport(period.label, tuple(published))
     logger.info(
         "%s statements for %s: %d in all, %d new version(s) (%d correcting "

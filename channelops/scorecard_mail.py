@@ -1,17 +1,19 @@
 """Scorecard e-mails: each partner's own scorecard for a month or quarter.
 
-``scorecard_documents`` reads the scorecard mart and the scorecard rules into
-one JSON-ready document per partner: its metrics with their points, its own
-score trend over the latest periods, its rank (turned into a band when
-rendered) and the rules used. Nothing in a document describes another
-partner. ``scorecard_from_document`` turns a stored document into what the
-templates read. The outbox queues and sends them (``channelops.outbox``).
+``scorecard_documents`` reads the scorecard marts into one JSON-ready
+document per partner: its metrics with the points, weights, floors and caps
+dbt scored them with (``marts.fct_partner_scorecard_points``), its own score
+trend over the latest periods, its rank (turned into a band when rendered)
+and the rules used, the missing-metric policy included. Nothing in a
+document describes another partner. ``scorecard_from_document`` turns a
+stored document into what the templates read. The outbox queues and sends
+them (``channelops.outbox``).
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from channelops.errors import ChannelopsError
@@ -41,6 +43,20 @@ PERCENT_METRICS = frozenset(
 # The mart holding a period's scorecards: quarters, or months.
 QUARTERLY_MART = "marts.fct_partner_scorecard"
 MONTHLY_MART = "marts.fct_partner_scorecard_monthly"
+# Each metric's value, points and the rule applied, per partner and period.
+POINTS_MART = "marts.fct_partner_scorecard_points"
+_POINT_COLUMNS = (
+    "partner_id",
+    "metric",
+    "label_zh",
+    "label_en",
+    "weight",
+    "is_higher_better",
+    "metric_value",
+    "metric_points",
+    "applied_floor_value",
+    "applied_cap_value",
+)
 _RULE_TEXT: dict[Language, dict[bool, str]] = {
     "zh-CN": {
         True: "{floor} 及以下记 0 分，{cap} 及以上记 100 分，之间按比例；越高越好",
@@ -60,34 +76,43 @@ _TIER_TEXT: dict[Language, tuple[str, str]] = {
 
 
 def scorecard_documents(warehouse: Warehouse, period: str) -> list[dict[str, Any]]:
-    """One document per partner scored (or listed) in ``period``."""
+    """One document per partner scored (or listed) in ``period``.
+
+    The metrics come from ``marts.fct_partner_scorecard_points`` as dbt
+    scored them: value, points, weight and the floor and cap applied in this
+    period, so the points and rules mailed are the ones that made the score.
+    """
     if _QUARTER.fullmatch(period):
-        mart, same_kind = QUARTERLY_MART, "____Q_"
+        mart, grain, same_kind = QUARTERLY_MART, "quarter", "____Q_"
     elif _MONTH.fullmatch(period):
-        mart, same_kind = MONTHLY_MART, "____-__"
+        mart, grain, same_kind = MONTHLY_MART, "month", "____-__"
     else:
         raise ChannelopsError(
             f"scorecard period must be a quarter like '2026Q3' or a month like "
             f"'2026-09', received {period!r}"
         )
-    rules = warehouse.query_dicts(
-        "select metric, label_zh, label_en, weight, is_higher_better, "
-        "floor_value, cap_value from config.scorecard_metrics "
-        "order by weight desc, metric"
+    ((missing_metrics, min_metrics),) = warehouse.query(
+        "select missing_metrics, min_metrics from config.scorecard_settings"
     )
     tiers = warehouse.query_dicts(
         "select tier, label_zh, label_en, min_score from config.scorecard_tiers "
         "order by min_score desc nulls last"
     )
-    metric_columns = ", ".join(f"s.{rule['metric']}" for rule in rules)
     rows = warehouse.query_dicts(
         "select s.partner_id, p.partner_name, s.score, s.tier, s.tier_label_zh, "
-        f"s.tier_label_en, s.score_rank, s.scored_partner_count, {metric_columns} "
+        "s.tier_label_en, s.score_rank, s.scored_partner_count "
         f"from {mart} as s "
         "join marts.dim_partners as p on p.partner_id = s.partner_id "
         "where s.period = ? order by s.partner_id",
         (period,),
     )
+    metrics: dict[str, list[dict[str, Any]]] = {}
+    for point in warehouse.query_dicts(
+        f"select {', '.join(_POINT_COLUMNS)} from {POINTS_MART} "
+        "where grain = ? and period = ? order by partner_id, weight desc, metric",
+        (grain, period),
+    ):
+        metrics.setdefault(point["partner_id"], []).append(_metric(point))
     history: dict[str, list[dict[str, Any]]] = {}
     for partner_id, earlier, score in warehouse.query(
         f"select partner_id, period, score from {mart} "
@@ -109,7 +134,9 @@ def scorecard_documents(warehouse: Warehouse, period: str) -> list[dict[str, Any
             "tier_label_en": row["tier_label_en"],
             "rank": row["score_rank"],
             "scored_partner_count": row["scored_partner_count"],
-            "metrics": [_metric(rule, row[rule["metric"]]) for rule in rules],
+            "metrics": metrics.get(row["partner_id"], []),
+            "missing_metrics": missing_metrics,
+            "min_metrics": min_metrics,
             "trend": history.get(row["partner_id"], [])[-TREND_PERIODS:],
             "tiers": tiers,
         }
@@ -117,36 +144,18 @@ def scorecard_documents(warehouse: Warehouse, period: str) -> list[dict[str, Any
     ]
 
 
-def _metric(rule: dict[str, Any], value: Decimal | None) -> dict[str, Any]:
+def _metric(point: dict[str, Any]) -> dict[str, Any]:
     return {
-        "metric": rule["metric"],
-        "label_zh": rule["label_zh"],
-        "label_en": rule["label_en"],
-        "weight": rule["weight"],
-        "value": value,
-        "points": metric_points(
-            value, rule["floor_value"], rule["cap_value"], rule["is_higher_better"]
-        ),
-        "higher_is_better": rule["is_higher_better"],
-        "floor": rule["floor_value"],
-        "cap": rule["cap_value"],
+        "metric": point["metric"],
+        "label_zh": point["label_zh"],
+        "label_en": point["label_en"],
+        "weight": point["weight"],
+        "value": point["metric_value"],
+        "points": point["metric_points"],
+        "higher_is_better": point["is_higher_better"],
+        "floor": point["applied_floor_value"],
+        "cap": point["applied_cap_value"],
     }
-
-
-def metric_points(
-    value: Decimal | None, floor: Decimal, cap: Decimal, higher_is_better: bool
-) -> Decimal | None:
-    """0-100 points, linear between floor and cap, clamped.
-
-    The same rule as the dbt macro ``metric_points`` that makes the score;
-    tests/channelops/test_scorecard_mail.py checks the two agree.
-    """
-    if value is None:
-        return None
-    share = (value - floor) / (cap - floor)
-    if not higher_is_better:
-        share = 1 - share
-    return min(max(share, Decimal(0)), Decimal(1)) * 100
 
 
 def scorecard_from_document(
@@ -183,6 +192,10 @@ def scorecard_from_document(
         ),
         tier_rules=tuple(_tier_rule(tier, language) for tier in document["tiers"]),
         content_hash=content_hash,
+        # Documents queued before the policy was stored in them carry
+        # neither rule; their e-mail leaves the sentence out, not guessed.
+        missing_metrics=document.get("missing_metrics"),
+        min_metrics=document.get("min_metrics"),
     )
 
 
@@ -197,14 +210,19 @@ def _tier_rule(tier: dict[str, Any], language: Language) -> str:
 
 
 def format_metric(metric: str, value: Decimal | None) -> str:
-    """A metric value as a partner reads it: percentages, amounts, counts."""
+    """A metric value as a partner reads it: percentages, amounts, counts.
+
+    Half up to a tenth of a percent, to the cent, or to two places (a
+    month's share of a quarterly cap on a count, such as 4 / 3, is 1.33).
+    """
     if value is None:
         return "—"
     if metric in PERCENT_METRICS:
-        return f"{format_plain((value * 100).quantize(Decimal('0.1')))}%"
+        percent = (value * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return f"{format_plain(percent)}%"
     if metric == "net_sales":
-        return f"{value.quantize(Decimal('0.01')):,}"
-    return format_plain(value)
+        return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+    return format_plain(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -13,8 +13,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from channelops.errors import ConfigError
 
 Environment = Literal["local", "prod"]
 
@@ -60,6 +62,10 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
+    # Or the name of a Prefect Secret block that holds the password, so that
+    # it lives in Prefect (encrypted at rest) rather than in the worker's
+    # environment. Read when mail is sent; see smtp_password_value().
+    smtp_password_block: str | None = None
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
     mail_from: str = "channelops@example.com"
     mail_from_name: str = "渠道运营中心"
@@ -73,6 +79,32 @@ class Settings(BaseSettings):
     feishu_webhook_url: SecretStr | None = None
     feishu_secret: SecretStr | None = None
     alerts_per_hour: int = Field(default=20, ge=1)
+
+    @model_validator(mode="after")
+    def _one_smtp_password_source(self) -> Settings:
+        if self.smtp_password is not None and self.smtp_password_block is not None:
+            raise ValueError(
+                "CHANNELOPS_SMTP_PASSWORD and CHANNELOPS_SMTP_PASSWORD_BLOCK are "
+                "both set; expected one of them: unset the password to read it "
+                f"from the Prefect Secret block {self.smtp_password_block!r}, or "
+                "unset the block"
+            )
+        return self
+
+    def smtp_password_value(self) -> str | None:
+        """The relay password: from CHANNELOPS_SMTP_PASSWORD or the Secret block.
+
+        The block is read from the Prefect API each time mail is sent, so a
+        password changed in Prefect is used by the next send. The value is
+        never logged.
+        """
+        if self.smtp_password_block is None:
+            return (
+                None
+                if self.smtp_password is None
+                else self.smtp_password.get_secret_value()
+            )
+        return _read_secret_block(self.smtp_password_block)
 
     @property
     def warehouse_kind(self) -> Literal["duckdb", "postgres"]:
@@ -158,6 +190,40 @@ class Settings(BaseSettings):
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         )
         return env
+
+
+def _read_secret_block(name: str) -> str:
+    # Imported here: Prefect costs ~2 s to import, and most commands never
+    # send mail with a password.
+    from prefect.blocks.system import Secret
+    from prefect.settings import PREFECT_API_URL
+
+    api = PREFECT_API_URL.value() or "a temporary local API (PREFECT_API_URL is unset)"
+    try:
+        block = Secret.load(name)
+    except ValueError as error:
+        raise ConfigError(
+            f"CHANNELOPS_SMTP_PASSWORD_BLOCK: expected the name of a Prefect "
+            f"Secret block, received {name!r}, which the Prefect API at {api} "
+            "does not have. Create it in the Prefect UI (Blocks, +, Secret, "
+            f'name {name!r}) or with: python -c "from prefect.blocks.system '
+            f"import Secret; Secret(value='<password>').save('{name}')\", "
+            "with PREFECT_API_URL set as the worker has it"
+        ) from error
+    if not isinstance(block, Secret):
+        # load() hands back a coroutine when called from async code.
+        raise TypeError(
+            f"expected the Secret block {name!r}, received {block!r}; read the "
+            "SMTP password from synchronous code"
+        )
+    value = block.get()
+    if not isinstance(value, str) or not value:
+        raise ConfigError(
+            f"CHANNELOPS_SMTP_PASSWORD_BLOCK: the Prefect Secret block {name!r} "
+            f"holds {type(value).__name__ if value else 'an empty value'}, "
+            "expected the relay password as text; save the password in it again"
+        )
+    return value
 
 
 # Prefect's temporary local API takes 20-36 s to start on 2 cores, over its

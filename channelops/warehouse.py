@@ -67,6 +67,27 @@ OPS_DDL = (
         reason varchar not null
     )
     """,
+    # The tier each partner held in each period whose scorecard or statement
+    # was published, appended once and never changed
+    # (channelops.tier_records); the tier walk resumes from it.
+    """
+    create table if not exists ops.partner_tier_records (
+        partner_id varchar not null,
+        grain varchar not null,
+        period varchar not null,
+        period_index integer not null,
+        tier varchar not null,
+        score decimal(7,2),
+        score_tier varchar,
+        up_streak integer not null,
+        pending_promotion_tier varchar,
+        down_streak integer not null,
+        pending_demotion_tier varchar,
+        tier_rules_version varchar not null,
+        recorded_for varchar not null,
+        recorded_at timestamp not null
+    )
+    """,
     # The months a changed file's earlier rows fell in, per partner, written
     # before those rows are replaced, so incremental models can recompute
     # what the file no longer says.

@@ -3,9 +3,12 @@
 Artifacts per run, under keys named for the flow (so the UI's Artifacts page
 shows each one's history): the summary, rows read, loaded and quarantined
 per source, a link to the gate's Data Docs (the gate task leaves the checks
-themselves), the statements with the settlement total, the messages queued
-and sent, and a link to the dbt docs where the models' lineage is drawn. A
-run that failed half way leaves the artifacts of the stages it finished.
+themselves), the statements with the settlement total (or, for the meeting
+pack, the totals it shows), the messages queued and sent (statements,
+scorecards, the meeting pack, the nightly's warnings to ops), and a link to
+the dbt docs where the lineage of the models the run built or read is
+drawn. Each flow leaves those of its stages; a run that failed half way
+leaves the artifacts of the stages it finished.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from prefect.artifacts import (
     create_table_artifact,
 )
 
+from channelops.meeting_pack import PackMailReport
+from channelops.outbox import SendReport
+from channelops.periods import Quarter
 from channelops.publish import PublishReport
 from channelops.pull import PullReport
 from channelops.settings import Settings, load_settings
@@ -67,6 +73,12 @@ def document_lineage() -> Path | None:
     return target
 
 
+def built_lineage_docs(settings: Settings) -> Path | None:
+    """The dbt docs the last build generated, for a run that only reads marts."""
+    path = settings.dbt_docs_dir / "index.html"
+    return path if path.is_file() else None
+
+
 def publish_artifacts(summary: RunSummary, settings: Settings) -> None:
     """Leave one artifact per finished stage of the run."""
     prefix = summary.flow.replace("_", "-")
@@ -89,22 +101,36 @@ def publish_artifacts(summary: RunSummary, settings: Settings) -> None:
         )
     if summary.publish is not None:
         create_markdown_artifact(
-            statements_markdown(summary.publish, settings, dry_run=summary.dry_run),
+            statements_markdown(
+                summary.publish, settings, dry_run=summary.dry_run, held=summary.held
+            ),
             key=f"{prefix}-statements",
             description=f"Settlement statements and total; {about}",
         )
-    if summary.send is not None or summary.resend is not None:
+    if summary.meeting_pack is not None:
+        create_markdown_artifact(
+            meeting_pack_markdown(summary.meeting_pack, settings),
+            key=f"{prefix}-totals",
+            description=f"The meeting pack's totals and files; {about}",
+        )
+    messages = messages_table(summary, settings)
+    if messages:
         create_table_artifact(
-            messages_table(summary),
+            messages,
             key=f"{prefix}-messages",
-            description=f"Partner e-mails queued and sent; {about}",
+            description=f"E-mails queued and sent; {about}",
         )
     if summary.lineage_docs is not None:
         create_link_artifact(
             docs_link(settings, summary.lineage_docs),
             link_text="dbt docs: models, columns and lineage",
             key="dbt-docs",
-            description=f"Lineage of the models this run built; {about}",
+            description=(
+                "Lineage of the models this run built"
+                if summary.transform is not None
+                else "Lineage of the marts this run read (docs of the last build)"
+            )
+            + f"; {about}",
         )
 
 
@@ -135,10 +161,24 @@ def rows_by_source(pull: PullReport) -> list[dict[str, Any]]:
 
 
 def statements_markdown(
-    report: PublishReport, settings: Settings, *, dry_run: bool
+    report: PublishReport, settings: Settings, *, dry_run: bool, held: bool = False
 ) -> str:
-    """The period's statements, new versions marked, with the settlement total."""
-    verb = "would be published (dry run)" if dry_run else "published"
+    """The period's statements, new versions marked, with the settlement total.
+
+    A run held by the gate's warnings or a dry run computed the statements
+    without publishing them (publish ran with ``dry_run``); the artifact says
+    so and why, and marks the versions that would be new.
+    """
+    if held:
+        verb = (
+            "HELD by the gate's warnings, not published; rerun with "
+            "publish_despite_warnings='<reason>' to publish"
+        )
+    elif dry_run:
+        verb = "would be published (dry run), not published"
+    else:
+        verb = "published"
+    new = "New" if not (held or dry_run) else "Would be new"
     lines = [
         f"## Statements {report.period}",
         "",
@@ -146,7 +186,7 @@ def statements_markdown(
         f"version(s) {verb}; total rebate **{report.total_amount} "
         f"{settings.currency}**.",
         "",
-        "| Partner | Version | New | Total |",
+        f"| Partner | Version | {new} | Total |",
         "| --- | --- | --- | --- |",
     ]
     lines += [
@@ -157,19 +197,134 @@ def statements_markdown(
     return "\n".join(lines) + "\n"
 
 
-def messages_table(summary: RunSummary) -> list[dict[str, Any]]:
-    """What the run asked the outbox to send, and what went out."""
-    send = summary.send
-    return [
-        {
-            "messages": (
-                f"resend {summary.resend.message_key}"
-                if summary.resend is not None
-                else "statement e-mails"
-            ),
-            "queued": summary.queued,
-            "sent": send.sent if send is not None else 0,
-            "failed": send.failed if send is not None else 0,
-            "no_contact": ", ".join(summary.without_contact),
-        }
+def backfill_markdown(
+    quarters: list[Quarter],
+    runs: list[RunSummary],
+    settings: Settings,
+    *,
+    failed: bool = False,
+) -> str:
+    """Each quarter of a backfill: settled, held, dry run, failed or not started.
+
+    ``runs`` are the settlements that finished, in order; with ``failed`` the
+    quarter after them is the one whose settlement raised.
+    """
+    by_period = {run.period: run for run in runs}
+    failed_quarter = (
+        quarters[len(runs)] if failed and len(runs) < len(quarters) else None
+    )
+    lines = [
+        f"## Backfill {quarters[0]} to {quarters[-1]}",
+        "",
+        "| Quarter | Outcome | Statements | New versions | Total | E-mails sent |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
+    for quarter in quarters:
+        run = by_period.get(quarter.label)
+        if run is None or run.publish is None:
+            outcome = "failed" if quarter == failed_quarter else "not started"
+            lines.append(f"| {quarter} | {outcome} | | | | |")
+            continue
+        outcome = "held by the gate's warnings" if run.held else "settled"
+        if run.dry_run:
+            outcome += " (dry run)"
+        lines.append(
+            f"| {quarter} | {outcome} | {len(run.publish.statements)} "
+            f"| {len(run.publish.new_versions)} "
+            f"| {run.publish.total_amount} {settings.currency} "
+            f"| {run.send.sent if run.send is not None else 0} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def meeting_pack_markdown(mailed: PackMailReport, settings: Settings) -> str:
+    """The pack's snapshot, rebate total per program and files."""
+    pack = mailed.pack
+    lines = [
+        f"## Meeting pack {pack.period}",
+        "",
+        f"Snapshot {pack.snapshot} ({pack.language}): {pack.partner_count} "
+        f"partner(s), total rebate **{pack.rebate} {pack.currency}**.",
+        "",
+        "| Program | Partners | Rebate |",
+        "| --- | --- | --- |",
+    ]
+    lines += [
+        f"| {p.program_name} ({p.program_id}) | {p.partner_count} "
+        f"| {p.amount} {pack.currency} |"
+        for p in pack.programs
+    ]
+    lines += ["", "Files:", ""]
+    lines += [f"- [{path.name}]({path.resolve().as_uri()})" for path in pack.files]
+    return "\n".join(lines) + "\n"
+
+
+def messages_table(summary: RunSummary, settings: Settings) -> list[dict[str, Any]]:
+    """One row per kind of e-mail the run sent: queued, and what went out."""
+    rows = []
+    if summary.send is not None or summary.resend is not None:
+        rows.append(
+            _messages_row(
+                (
+                    f"resend {summary.resend.message_key}"
+                    if summary.resend is not None
+                    else "statement e-mails"
+                ),
+                "partners",
+                summary.queued,
+                summary.send,
+                summary.without_contact,
+            )
+        )
+    if summary.scorecard_mail is not None:
+        mailed = summary.scorecard_mail
+        rows.append(
+            _messages_row(
+                f"scorecard e-mails {mailed.period}",
+                "partners",
+                mailed.queued.queued,
+                mailed.send,
+                mailed.queued.without_contact,
+            )
+        )
+    if summary.meeting_pack is not None:
+        pack = summary.meeting_pack
+        rows.append(
+            _messages_row(
+                f"meeting pack {pack.pack.period} (snapshot {pack.pack.snapshot})",
+                settings.ops_email,
+                pack.queued.queued,
+                pack.send,
+            )
+        )
+    warnings = summary.warnings
+    if warnings is not None and not warnings.is_empty:
+        rows.append(
+            {
+                **_messages_row(
+                    f"new warnings {warnings.period}", settings.ops_email, 1, None
+                ),
+                # Not sent and not failed: held by the alerts' hourly limit.
+                "sent": int(warnings.mailed),
+            }
+        )
+    return rows
+
+
+def _messages_row(
+    messages: str,
+    to: str,
+    queued: int,
+    send: SendReport | None,
+    without_contact: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    return {
+        "messages": messages,
+        "to": to,
+        "queued": queued,
+        "sent": send.sent if send is not None else 0,
+        "failed": send.failed if send is not None else 0,
+        "unconfirmed": len(send.unconfirmed) if send is not None else 0,
+        "refused": len(send.refused) if send is not None else 0,
+        "no_contact": ", ".join(without_contact),
+    }

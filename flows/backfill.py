@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
 
 from channelops.errors import ChannelopsError
-from channelops.periods import today_in
+from channelops.periods import Quarter, today_in
 from channelops.settings import load_settings
+from flows.artifacts import backfill_markdown
 from flows.parameters import PartnerSubset, Period, backfill_quarters
 from flows.quarterly_settlement import quarterly_settlement
 from flows.stages import RunSummary
@@ -50,10 +52,38 @@ def backfill(
         quarters[-1],
     )
     summaries: list[RunSummary] = []
+    runs: list[RunSummary] = []
+    failed = False
+    try:
+        _settle_in_order(quarters, partners, dry_run, summaries, runs)
+    except BackfillStopped:
+        raise
+    except Exception:
+        failed = True
+        raise
+    finally:
+        create_markdown_artifact(
+            backfill_markdown(quarters, runs, load_settings(), failed=failed),
+            key="backfill-summary",
+            description=f"channelops backfill {quarters[0]}..{quarters[-1]}",
+        )
+    return summaries
+
+
+def _settle_in_order(
+    quarters: list[Quarter],
+    partners: frozenset[str] | None,
+    dry_run: bool,
+    summaries: list[RunSummary],
+    runs: list[RunSummary],
+) -> None:
+    """Settle each quarter; stop at one whose statements were held."""
+    logger = get_run_logger()
     for quarter in quarters:
         summary = quarterly_settlement(
             period=quarter.label, partners=partners, dry_run=dry_run
         )
+        runs.append(summary)
         if summary.held:
             later = quarters[len(summaries) + 1 :]
             raise BackfillStopped(
@@ -69,4 +99,3 @@ def backfill(
         logger.info(
             "Backfill: %s settled (%d of %d)", quarter, len(summaries), len(quarters)
         )
-    return summaries

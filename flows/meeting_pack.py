@@ -8,6 +8,7 @@ from prefect import flow
 
 from channelops.periods import today_in
 from channelops.settings import load_settings
+from flows.artifacts import built_lineage_docs
 from flows.parameters import AsOfDate, Period, settlement_quarter
 from flows.run_context import MEETING_PACK_STAGES, current_run_id, operating
 from flows.stages import RunSummary, send_meeting_pack
@@ -37,6 +38,7 @@ def meeting_pack(
     summary = RunSummary("meeting_pack", quarter.label, current_run_id())
     with operating(summary, settings, MEETING_PACK_STAGES):
         summary.meeting_pack = send_meeting_pack(quarter, language)
+        summary.lineage_docs = built_lineage_docs(settings)
     return summary
 
 

@@ -6,6 +6,7 @@ from prefect import flow
 
 from channelops.periods import today_in
 from channelops.settings import load_settings
+from flows.artifacts import document_lineage
 from flows.parameters import (
     PartnerSubset,
     ScorecardMonth,
@@ -50,6 +51,7 @@ def monthly_scorecards(
     with operating(summary, settings, MONTHLY_SCORECARD_STAGES):
         summary.pull = pull_files(summary.run_id)
         summary.transform = transform()
+        summary.lineage_docs = document_lineage()
         # The gate's checks cover the month's quarter up to the month's end.
         summary.gate = check_quality(
             month.quarter, summary.run_id, as_of=month.last_day

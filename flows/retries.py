@@ -2,9 +2,20 @@
 
 A dropped connection to the SMTP relay or to PostgreSQL, a timeout, or a
 DuckDB file someone else has open may be gone a minute later; a bad input
-file, a failed dbt test or a published file that differs from the ledger
-will fail the same way every time, so retrying it only delays the alert.
-The stage tasks pass :func:`only_transient` as ``retry_condition_fn``.
+file, a failed dbt build or test, or a published file that differs from the
+ledger will fail the same way every time, so retrying it only delays the
+alert. The stage tasks pass :func:`only_transient` as ``retry_condition_fn``.
+
+PostgreSQL errors are told apart by where they come from: one raised by the
+client without a SQLSTATE (connection refused or dropped, a timeout) or one
+whose SQLSTATE says the connection or the server's state is at fault (class
+08, the server starting or shutting down, too many connections, a deadlock
+or serialization failure, a lock not available) is transient; a PostgreSQL
+error about the statement or the data (too many columns, disk full) is not,
+though psycopg2 files some of those under ``OperationalError`` too. The same
+holds when SQLAlchemy wraps the error (the gate and the ops stack use it).
+dbt runs in a subprocess and reports any failure as ``TransformFailed``: it
+is never retried.
 """
 
 from __future__ import annotations
@@ -30,6 +41,12 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
 )
 # DuckDB's words when another process has the file open for writing.
 _DUCKDB_LOCKED = "Could not set lock on file"
+# SQLSTATEs of a PostgreSQL server that may answer differently a minute
+# later: starting up or shutting down, out of connections, a transaction
+# that lost a race. Class 08 (connection exception) is transient as a whole.
+_POSTGRES_TRANSIENT_STATES = frozenset(
+    {"57P01", "57P02", "57P03", "53300", "40001", "40P01", "55P03"}
+)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -38,10 +55,22 @@ def is_transient(error: BaseException) -> bool:
         return True
     if isinstance(error, duckdb.IOException):
         return _DUCKDB_LOCKED in str(error)
-    import psycopg2
+    return _is_transient_postgres(error)
 
-    # OperationalError is psycopg2's class for a lost or refused connection.
-    return isinstance(error, psycopg2.OperationalError)
+
+def _is_transient_postgres(error: BaseException) -> bool:
+    # Imported here: most runs are local and never load the PostgreSQL driver.
+    import psycopg2
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, DBAPIError):
+        return error.orig is not None and _is_transient_postgres(error.orig)
+    if not isinstance(error, psycopg2.OperationalError):
+        return False
+    state = error.pgcode
+    return (
+        state is None or state.startswith("08") or state in _POSTGRES_TRANSIENT_STATES
+    )
 
 
 def only_transient(task: Any, task_run: TaskRun, state: State[Any]) -> bool:

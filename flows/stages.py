@@ -19,7 +19,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
-from channelops.alerts import send_ops_alert
+from channelops.alerts import RATE_LIMITED, send_ops_alert
 from channelops.early_warning import WarningReport, new_warnings, record_alerted
 from channelops.errors import DeliveryIncomplete, GateBlocked
 from channelops.meeting_pack import PackMailReport, mail_meeting_pack
@@ -177,7 +177,12 @@ def pull_files(batch_id: str) -> PullReport:
     return report
 
 
-@task(name="build models")
+@task(
+    name="build models",
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=TRANSIENT_RETRY_DELAY_SECONDS,
+    retry_condition_fn=only_transient,
+)
 def transform() -> TransformReport:
     """Load the rule files, then build and test the dbt models."""
     settings = load_settings()
@@ -186,7 +191,12 @@ def transform() -> TransformReport:
     return build_models(settings)
 
 
-@task(name="check data quality")
+@task(
+    name="check data quality",
+    retries=TRANSIENT_RETRIES,
+    retry_delay_seconds=TRANSIENT_RETRY_DELAY_SECONDS,
+    retry_condition_fn=only_transient,
+)
 def check_quality(
     period: Quarter, run_id: str, as_of: date | None = None
 ) -> GateReport:
@@ -273,7 +283,7 @@ def alert_new_warnings(period: Quarter, run_id: str) -> WarningReport:
             settings,
             report.subject(),
             report.lines(),
-            key=f"warnings:{period.label}:{run_id}",
+            key=f"warnings:{period.label}",
         )
         logger.info(
             "Warnings alert for %s: e-mail %s, Feishu %s",
@@ -281,15 +291,15 @@ def alert_new_warnings(period: Quarter, run_id: str) -> WarningReport:
             alert.email,
             alert.feishu,
         )
-        if alert.email.startswith("failed"):
+        if alert.email == RATE_LIMITED:
+            # Held by the hourly limit: not marked, so the next run sends it.
+            return report
+        if not alert.email_delivered:
             raise DeliveryIncomplete(
                 f"the warnings e-mail for {period.label} was not accepted "
                 f"({alert.email}); nothing was marked as alerted, the retry or "
                 "the next nightly run sends it"
             )
-        if alert.email != "sent":
-            # Held by the hourly limit: not marked, so the next run sends it.
-            return report
         recorded = record_alerted(warehouse, report, run_id)
     report.mailed = True
     logger.info(
@@ -383,7 +393,7 @@ def send(period: Quarter, partners: frozenset[str] | None = None) -> SendReport:
                 "recipient(s) refused",
                 *to_check,
             ],
-            key=f"delivery:{period.label}:{flow_run.get_id() or 'no-run'}",
+            key=f"delivery:statement:{period.label}",
         )
     if report.failed:
         raise DeliveryIncomplete(
@@ -418,7 +428,7 @@ def send_scorecards(
                 "recipient(s) refused",
                 *to_check,
             ],
-            key=f"delivery:scorecard:{period}:{flow_run.get_id() or 'no-run'}",
+            key=f"delivery:scorecard:{period}",
         )
     if report.failed:
         raise DeliveryIncomplete(

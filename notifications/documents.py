@@ -18,6 +18,8 @@ from typing import Literal
 from channelops.errors import ChannelopsError
 
 Language = Literal["zh-CN", "en"]
+# What a scorecard metric without data does: left out, or 0 points.
+MissingMetrics = Literal["reweight", "zero"]
 LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
 
 # Statement amounts are settled in fen: every printed amount has two places.
@@ -265,7 +267,8 @@ class PartnerScorecard:
 
     ``trend`` holds this partner's own scores for the latest periods, oldest
     first, ending with ``period``; ``tier_rules`` the tier thresholds in the
-    partner's language.
+    partner's language; ``missing_metrics`` and ``min_metrics`` the scoring
+    rules the e-mail states (None for a document stored without them).
     """
 
     partner_id: str
@@ -279,6 +282,8 @@ class PartnerScorecard:
     trend: tuple[TrendPoint, ...]
     tier_rules: tuple[str, ...]
     content_hash: str
+    missing_metrics: MissingMetrics | None
+    min_metrics: int | None
 
     def __post_init__(self) -> None:
         if self.rank is not None and not 1 <= self.rank <= self.partner_count:

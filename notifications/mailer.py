@@ -39,7 +39,7 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yagmail
@@ -216,7 +216,13 @@ class _Batch:
             self._refuse(message, error.recipients)
             self._fail(message, ALL_REFUSED)
             return
-        except (smtplib.SMTPServerDisconnected, OSError) as error:
+        except OSError as error:
+            # smtplib's errors are OSErrors too: a reply (530 at MAIL) is a
+            # refusal of this message, not a dropped connection.
+            if _is_server_reply(error):
+                self._connection.release_if_closed(smtp)
+                self._fail(message, _describe_error(error))
+                return
             self._connection.lost(smtp, error)
             logger.info(
                 "message %s: connection dropped before its content was sent; "
@@ -224,25 +230,21 @@ class _Batch:
                 message.key,
             )
             raise _EnvelopeDropped from error
-        except smtplib.SMTPException as error:
+        try:
+            code, reply = smtp.data(mime_bytes(message, self._config))
+        except smtplib.SMTPDataError as error:
+            # DATA itself was refused: no content went out.
+            _reset(smtp)
             self._connection.release_if_closed(smtp)
             self._fail(message, _describe_error(error))
             return
-        try:
-            code, reply = smtp.data(mime_bytes(message, self._config))
-        except (smtplib.SMTPServerDisconnected, OSError) as error:
+        except OSError as error:
             self._connection.lost(smtp, error)
             self._unconfirm(
                 message,
                 f"connection lost while sending, the server may have stored "
                 f"the message: {error}",
             )
-            return
-        except smtplib.SMTPDataError as error:
-            # DATA itself was refused: no content went out.
-            _reset(smtp)
-            self._connection.release_if_closed(smtp)
-            self._fail(message, _describe_error(error))
             return
         if code != 250:
             _reset(smtp)
@@ -561,6 +563,13 @@ def _close_half_open(client: Any) -> None:
     smtp = getattr(client, "smtp", None)
     if isinstance(smtp, smtplib.SMTP):
         smtp.close()
+
+
+def _is_server_reply(error: OSError) -> TypeGuard[smtplib.SMTPException]:
+    """An SMTP reply the server sent, as opposed to a connection gone."""
+    return isinstance(error, smtplib.SMTPException) and not isinstance(
+        error, smtplib.SMTPServerDisconnected
+    )
 
 
 def _describe_error(error: smtplib.SMTPException) -> str:

@@ -97,7 +97,8 @@ def render_scorecard_message(
         "card": card,
         "greeting_name": recipients[0].name,
         "period_label": period_label(card.period, language),
-        "score_text": None if card.score is None else format_points(card.score),
+        # The score as dbt rounded it, two places: the e-mail says so.
+        "score_text": None if card.score is None else format_plain(card.score),
         "rank_band": rank_band(card.rank, card.partner_count, language),
         "weakest": card.weakest(),
         "trend": [

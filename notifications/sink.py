@@ -9,8 +9,11 @@ a hash of the bytes, so separate runs filing into one folder never collide.
 
 For tests it can refuse chosen recipients, drop the connection right after
 storing a chosen message and before replying (the at-least-once window a real
-relay can open), or close it right after replying (a relay recycling its
-connections).
+relay can open), drop it after receiving a message without storing it (a
+relay that lost the message: the sender cannot tell the two apart), or close
+it right after replying (a relay recycling its connections). It can require
+a login, over STARTTLS or, for a relay on a trusted host, on the plain
+connection, and records who logged in.
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ class MailSink:
     Use as a context manager; ``port`` is the bound port once started.
     ``drop_after=N`` (or several numbers) closes the connection without a
     reply right after storing message N, counted over the sink's life;
+    ``lose=N`` closes it without a reply and without storing the N-th
+    message received (every message received counts, stored or lost);
     ``refuse`` lists recipient addresses answered with 550. ``tls_context``
     offers (and requires) STARTTLS; ``logins`` (user to password) then
     requires AUTH with one of them.
@@ -78,13 +83,21 @@ class MailSink:
         *,
         drop_after: int | Iterable[int] = (),
         close_after: int | Iterable[int] = (),
+        lose: int | Iterable[int] = (),
         refuse: Iterable[str] = (),
         tls_context: ssl.SSLContext | None = None,
         logins: Mapping[str, str] | None = None,
+        login_without_tls: bool = False,
     ) -> None:
         self.outbox_dir = outbox_dir
+        self._password_check = _PasswordCheck(logins or {})
         self._handler = _OutboxHandler(
-            outbox_dir, drop_after=drop_after, close_after=close_after, refuse=refuse
+            outbox_dir,
+            drop_after=drop_after,
+            close_after=close_after,
+            lose=lose,
+            refuse=refuse,
+            require_login=bool(logins) and login_without_tls,
         )
         self._controller = _SinkController(
             self._handler,
@@ -94,7 +107,7 @@ class MailSink:
             ready_timeout=PROBE_TIMEOUT_SECONDS,
             tls_context=tls_context,
             require_starttls=tls_context is not None,
-            **_auth_options(logins, tls_context),
+            **_auth_options(self._password_check, tls_context, login_without_tls),
         )
 
     @property
@@ -109,6 +122,11 @@ class MailSink:
     def connections(self) -> int:
         """SMTP connections accepted so far."""
         return self._handler.connections
+
+    @property
+    def logged_in(self) -> list[str]:
+        """The users that logged in so far, one entry per successful AUTH."""
+        return self._password_check.logged_in()
 
     @property
     def messages(self) -> list[SunkMessage]:
@@ -182,11 +200,16 @@ class _OutboxHandler:
         *,
         drop_after: int | Iterable[int],
         close_after: int | Iterable[int],
+        lose: int | Iterable[int],
         refuse: Iterable[str],
+        require_login: bool = False,
     ) -> None:
         self._outbox_dir = outbox_dir
+        self._require_login = require_login
         self._drop_after = _numbers(drop_after)
         self._close_after = _numbers(close_after)
+        self._lose = _numbers(lose)
+        self._received = 0
         self._refuse = frozenset(address.lower() for address in refuse)
         self._lock = threading.Lock()
         self._stored: list[SunkMessage] = []
@@ -196,6 +219,22 @@ class _OutboxHandler:
     def stored(self) -> list[SunkMessage]:
         with self._lock:
             return list(self._stored)
+
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        # aiosmtpd's own auth_required, without TLS, warns on every
+        # connection; the same refusal is made here instead.
+        if self._require_login and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self,
@@ -215,6 +254,17 @@ class _OutboxHandler:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         content = envelope.original_content or b""
+        with self._lock:
+            self._received += 1
+            lost = self._received in self._lose
+        if lost and server.transport is not None:
+            logger.info(
+                "mail sink loses message %d: drops the connection without "
+                "storing it or replying",
+                self._received,
+            )
+            server.transport.close()
+            return "451 4.3.0 lost by the mail sink"
         with self._lock:
             sequence = len(self._stored) + 1
             try:
@@ -252,6 +302,15 @@ class _PasswordCheck:
 
     def __init__(self, logins: Mapping[str, str]) -> None:
         self._logins = dict(logins)
+        self._lock = threading.Lock()
+        self._logged_in: list[str] = []
+
+    def has_logins(self) -> bool:
+        return bool(self._logins)
+
+    def logged_in(self) -> list[str]:
+        with self._lock:
+            return list(self._logged_in)
 
     def __call__(
         self,
@@ -265,23 +324,29 @@ class _PasswordCheck:
             user = auth_data.login.decode("utf-8", errors="replace")
             password = auth_data.password.decode("utf-8", errors="replace")
             if self._logins.get(user) == password:
+                with self._lock:
+                    self._logged_in.append(user)
                 return AuthResult(success=True)
         return AuthResult(success=False, handled=False)
 
 
 def _auth_options(
-    logins: Mapping[str, str] | None, tls_context: ssl.SSLContext | None
+    check: _PasswordCheck,
+    tls_context: ssl.SSLContext | None,
+    login_without_tls: bool,
 ) -> dict[str, Any]:
-    if not logins:
+    if not check.has_logins():
         return {}
-    if tls_context is None:
-        # Without TLS aiosmtpd either refuses AUTH or, told to allow it,
-        # warns that passwords would cross the wire in clear.
-        raise ValueError(
-            "mail sink: logins need a tls_context, received none; pass the "
-            "server's SSLContext so AUTH runs after STARTTLS"
-        )
-    return {"authenticator": _PasswordCheck(logins), "auth_required": True}
+    if tls_context is not None:
+        return {"authenticator": check, "auth_required": True}
+    if login_without_tls:
+        # The handler's MAIL hook refuses a session that did not log in.
+        return {"authenticator": check, "auth_require_tls": False}
+    raise ValueError(
+        "mail sink: logins need a tls_context, received none; pass the "
+        "server's SSLContext so AUTH runs after STARTTLS, or "
+        "login_without_tls=True for a sink on 127.0.0.1"
+    )
 
 
 def store_message(outbox_dir: Path, sequence: int, content: bytes) -> Path:

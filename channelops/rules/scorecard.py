@@ -10,6 +10,8 @@ warehouse's ``config`` schema, where the dbt models read them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +54,10 @@ VOLUME_METRICS = frozenset(
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+# Hex digits of the tier rules' hash: short enough to read, long enough
+# never to collide between two versions of one file.
+RULES_VERSION_LENGTH = 12
 
 # The days a working calendar covers unless it says otherwise: the demo and
 # the AdventureWorks sample fall well inside.
@@ -193,6 +199,32 @@ class ScorecardRules(_Strict):
     def ordered_tiers(self) -> list[ScorecardTier]:
         """Tiers from the lowest (level 0) to the highest."""
         return sorted(self.tiers, key=lambda t: t.min_score)
+
+    def tier_rules_version(self) -> str:
+        """A short hash of every rule that decides a tier.
+
+        The metrics with their weights, floors and caps, the missing-metric
+        policy and minimum, the tiers' thresholds and the hysteresis: a
+        recorded tier carries it, so a later rule change is visible.
+        """
+        rules = self.model_dump(
+            mode="json",
+            include={
+                "metrics",
+                "min_metrics",
+                "missing_metrics",
+                "hysteresis",
+                "insufficient_tier",
+            },
+        )
+        rules["tiers"] = [
+            {"tier": t.tier, "min_score": str(t.min_score)}
+            for t in self.ordered_tiers()
+        ]
+        canonical = json.dumps(rules, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[
+            :RULES_VERSION_LENGTH
+        ]
 
 
 class WorkingHours(_Strict):
@@ -354,7 +386,8 @@ create table config.scorecard_settings (
     low_output_share decimal(5,4) not null,
     low_output_periods integer not null,
     campaign_baseline_days integer not null,
-    campaign_attribution_days integer not null
+    campaign_attribution_days integer not null,
+    tier_rules_version varchar not null
 )
 """
 RESOURCES_DDL = """
@@ -471,6 +504,7 @@ def _settings_table(scorecard: ScorecardRules) -> pa.Table:
             "campaign_attribution_days": pa.array(
                 [scorecard.campaigns.attribution_days], pa.int32()
             ),
+            "tier_rules_version": [scorecard.tier_rules_version()],
         }
     )
 

@@ -1,18 +1,56 @@
-{#- Points 0-100 for a metric value between its floor and cap, clamped. -#}
+{#- Points 0-100 for a metric value between its floor and cap, clamped and
+    rounded half up to one place, computed exactly (no floating point on
+    either database): the floor scores 0 and the cap 100, reversed when lower
+    is better. Values are decimals with at most six places. -#}
 {% macro metric_points(value, floor_value, cap_value, is_higher_better) -%}
+    {%- set clamped = 'least(greatest(' ~ value ~ ', least(' ~ floor_value
+        ~ ', ' ~ cap_value ~ ')), greatest(' ~ floor_value ~ ', '
+        ~ cap_value ~ '))' -%}
+    {%- set span = 'abs(' ~ cap_value ~ ' - ' ~ floor_value ~ ')' -%}
     case
         when {{ value }} is null then null
-        when {{ is_higher_better }} then
-            greatest(least(
-                ({{ value }} - {{ floor_value }})
-                / ({{ cap_value }} - {{ floor_value }}),
-                1), 0) * 100
-        else
-            greatest(least(
-                ({{ cap_value }} - {{ value }})
-                / ({{ cap_value }} - {{ floor_value }}),
-                1), 0) * 100
+        when {{ is_higher_better }}
+            then {{ rounded_ratio(
+                '100 * abs(' ~ clamped ~ ' - ' ~ floor_value ~ ')', span, 1, 6
+            ) }}
+        else {{ rounded_ratio(
+            '100 * abs(' ~ cap_value ~ ' - ' ~ clamped ~ ')', span, 1, 6
+        ) }}
     end
+{%- endmacro %}
+
+{#- numerator / denominator rounded half up to `places` decimal places,
+    exactly: both are decimals with at most `scale` places, the numerator
+    not negative and the denominator positive. Both are scaled to whole
+    numbers and divided as integers, so DuckDB's floating-point division of
+    decimals never enters. -#}
+{% macro rounded_ratio(numerator, denominator, places, scale) -%}
+    {%- set whole_numerator = 'cast((' ~ numerator ~ ') * ' ~ 10 ** scale
+        ~ ' as decimal(38, 0))' -%}
+    {%- set whole_denominator = 'cast((' ~ denominator ~ ') * '
+        ~ 10 ** scale ~ ' as decimal(38, 0))' -%}
+    cast(
+        {{ whole_division(
+            whole_numerator ~ ' * ' ~ 2 * 10 ** places ~ ' + '
+            ~ whole_denominator,
+            '2 * ' ~ whole_denominator,
+        ) }}
+        * {{ '0.' ~ '0' * (places - 1) ~ '1' }}
+        as decimal(18, {{ places }})
+    )
+{%- endmacro %}
+
+{#- Whole-number division, truncated; both operands whole numbers. -#}
+{% macro whole_division(numerator, denominator) -%}
+    {{ return(adapter.dispatch('whole_division')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__whole_division(numerator, denominator) -%}
+    div({{ numerator }}, {{ denominator }})
+{%- endmacro %}
+
+{% macro duckdb__whole_division(numerator, denominator) -%}
+    (cast({{ numerator }} as hugeint) // cast({{ denominator }} as hugeint))
 {%- endmacro %}
 
 {#- Seconds from one timestamp to another, the same on DuckDB and PostgreSQL. -#}

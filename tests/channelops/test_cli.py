@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from channelops.cli import app
-from channelops.scorecard_mail import scorecard_documents
+from channelops.scorecard_mail import PERCENT_METRICS, scorecard_documents
 from channelops.settings import load_settings
 from channelops.warehouse import Warehouse
 
@@ -108,21 +108,70 @@ def assert_scorecards_mailed_once_with_own_figures(home: Path) -> None:
         assert abs(mean - document["score"]) <= Decimal("0.005"), document
     partners = published_partners(home / "published")
     names = {p.partner_id: p.name for p in partners.values()}
+    by_partner = {d["partner"]["partner_id"]: d for d in documents}
     for path in received:
         message = email.message_from_bytes(
             path.read_bytes(), policy=email.policy.default
         )
         assert isinstance(message, EmailMessage)
         (own,) = {f"P{n}" for n in re.findall(r"@p(\d{4})\.example", message["To"])}
-        text = "\n".join(
-            str(part.get_content())
-            for part in message.walk()
-            if part.get_content_maintype() == "text"
-        )
-        assert set(re.findall(r"P\d{4}", text)) == {own}, path.name
-        for partner_id, name in names.items():
-            if partner_id != own:
-                assert name not in text.replace(names.get(own, own), ""), path.name
+        allowed, own_sales = scorecard_amounts(by_partner[own])
+        subject, *bodies = scorecard_texts(message)
+        for text in (subject, *bodies):
+            assert set(re.findall(r"P\d{4}", text)) <= {own}, path.name
+            for partner_id, name in names.items():
+                if partner_id != own:
+                    assert name not in text.replace(names.get(own, own), ""), path.name
+            shown = set(SCORECARD_AMOUNT.findall(text))
+            assert shown <= allowed, (path.name, shown - allowed)
+        # Its own id, name and net sales are in the text and in the HTML.
+        for text in bodies:
+            assert own in text and names.get(own, own) in text, path.name
+            assert own_sales <= set(SCORECARD_AMOUNT.findall(text)), path.name
+
+
+# A figure with two decimals, as the scorecard prints net sales (1,234,567.89)
+# and a metric such as satisfaction (4.25); percentages are left out.
+SCORECARD_AMOUNT = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d%])")
+
+
+def scorecard_amounts(document: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The figures a partner's scorecard may print, and its own net sales.
+
+    It may print its own metric values and the rules' bounds, which every
+    partner sees; net sales as money, the others as plain numbers.
+    """
+    allowed: set[str] = set()
+    own: set[str] = set()
+    for metric in document["metrics"]:
+        name = metric["metric"]
+        if name in PERCENT_METRICS:
+            continue
+        shown = money if name == "net_sales" else plain
+        values = [metric["floor"], metric["cap"], metric["value"]]
+        allowed |= {shown(value) for value in values if value is not None}
+        if name == "net_sales" and metric["value"] is not None:
+            own.add(money(metric["value"]))
+    return allowed, own
+
+
+def money(value: Any) -> str:
+    return f"{Decimal(str(value)).quantize(Decimal('0.01')):,}"
+
+
+def plain(value: Any) -> str:
+    text = f"{Decimal(str(value)):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def scorecard_texts(message: EmailMessage) -> list[str]:
+    """The subject, the plain-text part and the HTML part (tags dropped)."""
+    texts = [str(message["Subject"])]
+    for kind in ("plain", "html"):
+        body = message.get_body(preferencelist=(kind,))
+        assert body is not None and body.get_content_subtype() == kind
+        texts.append(re.sub(r"<[^>]+>", " ", str(body.get_content())))
+    return texts
 
 
 def assert_each_message_holds_only_its_partner(home: Path) -> None:

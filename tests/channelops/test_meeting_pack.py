@@ -99,6 +99,12 @@ def publish(settings: Settings, document: dict, version: int = 1) -> None:
 @pytest.fixture
 def settings() -> Settings:
     settings = load_settings()
+    publish_quarters(settings)
+    return settings
+
+
+def publish_quarters(settings: Settings) -> None:
+    """Q2 and Q3 statements of the three partners, P0003's Q3 corrected."""
     for partner, (_, q2, q2_tier, q3, q3_tier, score, rank) in PARTNERS.items():
         publish(settings, document(partner, "2026Q2", q2, q2_tier, score="1", rank=1))
         publish(
@@ -110,62 +116,65 @@ def settings() -> Settings:
         document("P0003", "2026Q3", "52000.00", "普通", score="30.25", rank=3),
         version=2,
     )
-    return settings
 
 
 @pytest.fixture
 def warehouse(settings: Settings) -> Iterator[Warehouse]:
-    """The marts the pack reads besides the statements, as dbt names them."""
     with Warehouse(settings) as warehouse:
-        for schema in ("marts", "config"):
-            warehouse.execute(f"create schema {schema}")
-        warehouse.execute("create table config.warning_settings (alert_level varchar)")
-        warehouse.execute("insert into config.warning_settings values ('medium')")
-        warehouse.execute(
-            "create table marts.dim_partners (partner_id varchar, partner_name varchar)"
-        )
-        for partner, (name, *_) in PARTNERS.items():
-            warehouse.execute(
-                "insert into marts.dim_partners values (?, ?)", (partner, name)
-            )
-        warehouse.execute(
-            "create table marts.fct_churn_risk (partner_id varchar, grain varchar, "
-            "period varchar, risk_level varchar)"
-        )
-        # P0003 is high risk, P0002 medium, P0001 low (below the alert level);
-        # P0002 was high the quarter before and monthly, which must not count.
-        warehouse.execute(
-            "insert into marts.fct_churn_risk values "
-            "('P0001', 'quarter', '2026Q3', 'low'), "
-            "('P0002', 'quarter', '2026Q3', 'medium'), "
-            "('P0003', 'quarter', '2026Q3', 'high'), "
-            "('P0001', 'quarter', '2026Q2', 'high'), "
-            "('P0001', 'month', '2026-09', 'high')"
-        )
-        warehouse.execute(
-            "create table marts.fct_churn_warning_reasons (partner_id varchar, "
-            "grain varchar, period varchar, reason varchar, reason_order integer, "
-            "observed_value decimal(18,4), reference_value decimal(18,4), "
-            "threshold_value decimal(18,4))"
-        )
-        warehouse.execute(
-            "insert into marts.fct_churn_warning_reasons values "
-            "('P0003', 'quarter', '2026Q3', 'order_gap', 1, 60, 12, 36), "
-            "('P0003', 'quarter', '2026Q3', 'sla_breaches', 5, 2, 3, 1), "
-            "('P0002', 'quarter', '2026Q3', 'run_rate_down', 2, -0.40, 0, -0.30)"
-        )
-        warehouse.execute(
-            "create table marts.fct_campaign_roi (activity_id varchar, "
-            "activity_name varchar, start_date date, partner_count integer, "
-            "spend_amount decimal(18,2), incremental_sales decimal(18,2), "
-            "return_on_spend decimal(18,4))"
-        )
-        warehouse.execute(
-            "insert into marts.fct_campaign_roi values "
-            "('C1', '秋季联合推广', '2026-08-01', 2, 15000.00, 52000.00, 3.4667), "
-            "('C0', '上季度活动', '2026-05-01', 1, 900.00, 100.00, 0.1111)"
-        )
+        write_marts(warehouse)
         yield warehouse
+
+
+def write_marts(warehouse: Warehouse) -> None:
+    """The marts the pack reads besides the statements, as dbt names them."""
+    for schema in ("marts", "config"):
+        warehouse.execute(f"create schema {schema}")
+    warehouse.execute("create table config.warning_settings (alert_level varchar)")
+    warehouse.execute("insert into config.warning_settings values ('medium')")
+    warehouse.execute(
+        "create table marts.dim_partners (partner_id varchar, partner_name varchar)"
+    )
+    for partner, (name, *_) in PARTNERS.items():
+        warehouse.execute(
+            "insert into marts.dim_partners values (?, ?)", (partner, name)
+        )
+    warehouse.execute(
+        "create table marts.fct_churn_risk (partner_id varchar, grain varchar, "
+        "period varchar, risk_level varchar)"
+    )
+    # P0003 is high risk, P0002 medium, P0001 low (below the alert level);
+    # P0002 was high the quarter before and monthly, which must not count.
+    warehouse.execute(
+        "insert into marts.fct_churn_risk values "
+        "('P0001', 'quarter', '2026Q3', 'low'), "
+        "('P0002', 'quarter', '2026Q3', 'medium'), "
+        "('P0003', 'quarter', '2026Q3', 'high'), "
+        "('P0001', 'quarter', '2026Q2', 'high'), "
+        "('P0001', 'month', '2026-09', 'high')"
+    )
+    warehouse.execute(
+        "create table marts.fct_churn_warning_reasons (partner_id varchar, "
+        "grain varchar, period varchar, reason varchar, reason_order integer, "
+        "observed_value decimal(18,4), reference_value decimal(18,4), "
+        "threshold_value decimal(18,4))"
+    )
+    warehouse.execute(
+        "insert into marts.fct_churn_warning_reasons values "
+        "('P0003', 'quarter', '2026Q3', 'order_gap', 1, 60, 12, 36), "
+        "('P0003', 'quarter', '2026Q3', 'sla_breaches', 5, 2, 3, 1), "
+        "('P0002', 'quarter', '2026Q3', 'run_rate_down', 2, -0.40, 0, -0.30)"
+    )
+    warehouse.execute(
+        "create table marts.fct_campaign_roi (activity_id varchar, "
+        "activity_name varchar, start_date date, partner_count integer, "
+        "spend_amount decimal(18,2), incremental_sales decimal(18,2), "
+        "return_on_spend decimal(18,4))"
+    )
+    warehouse.execute(
+        "insert into marts.fct_campaign_roi values "
+        "('C1', '秋季联合推广', '2026-08-01', 2, 15000.00, 52000.00, 3.4667), "
+        "('C0', '上季度活动', '2026-05-01', 1, 900.00, 100.00, 0.1111)"
+    )
 
 
 def test_pack_ranks_moves_totals_and_lists_churn_risks_from_the_marts(
@@ -233,30 +242,35 @@ def test_pack_without_published_statements_says_what_to_do(
         build_meeting_pack(settings, warehouse, Quarter.parse("2025Q1"), "en")
 
 
-def test_pack_is_mailed_to_ops_once_per_snapshot_with_its_files(
-    settings: Settings,
-    warehouse: Warehouse,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def relay(
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MailSink]:
+    """A real SMTP server the settings send to, and the outbox's schema."""
     warehouse.execute("create schema ops")
     with MailSink(tmp_path / "received") as sink:
         monkeypatch.setenv("CHANNELOPS_SMTP_HOST", "127.0.0.1")
         monkeypatch.setenv("CHANNELOPS_SMTP_PORT", str(sink.port))
-        settings = load_settings()
-        first = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
-        again = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
-        # A corrected statement is a new snapshot: the pack goes out once more.
-        publish(
-            settings,
-            document("P0002", "2026Q3", "121000.00", "成长", score="60.00", rank=2),
-            version=2,
-        )
-        corrected = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
-        messages = [
-            email.message_from_bytes(m.path.read_bytes(), policy=email.policy.default)
-            for m in sink.messages
-        ]
+        yield sink
+
+
+def test_pack_is_mailed_to_ops_once_per_snapshot_with_its_files(
+    warehouse: Warehouse, relay: MailSink
+) -> None:
+    settings = load_settings()
+    first = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    again = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    # A corrected statement is a new snapshot: the pack goes out once more.
+    publish(
+        settings,
+        document("P0002", "2026Q3", "121000.00", "成长", score="60.00", rank=2),
+        version=2,
+    )
+    corrected = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    messages = [
+        email.message_from_bytes(m.path.read_bytes(), policy=email.policy.default)
+        for m in relay.messages
+    ]
 
     assert (first.send.sent, again.queued.queued, again.send.sent) == (1, 0, 0)
     assert corrected.send.sent == 1 and corrected.pack.snapshot != first.pack.snapshot
@@ -268,3 +282,57 @@ def test_pack_is_mailed_to_ops_once_per_snapshot_with_its_files(
     assert isinstance(messages[0], EmailMessage)
     names = [part.get_filename() for part in messages[0].iter_attachments()]
     assert names == [first.pack.files[1].name, first.pack.files[2].name]
+
+
+def test_a_changed_mart_figure_is_a_new_snapshot_mailed_once(
+    warehouse: Warehouse, relay: MailSink
+) -> None:
+    settings = load_settings()
+    first = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    # A rebuild of the marts: the campaign's return and a churn reason
+    # change, the published statements do not.
+    warehouse.execute(
+        "update marts.fct_campaign_roi set incremental_sales = 60000.00, "
+        "return_on_spend = 4.0000 where activity_id = 'C1'"
+    )
+    roi_changed = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    warehouse.execute(
+        "update marts.fct_churn_warning_reasons set observed_value = 75 "
+        "where partner_id = 'P0003' and reason = 'order_gap'"
+    )
+    churn_changed = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    again = mail_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    messages = [
+        email.message_from_bytes(m.path.read_bytes(), policy=email.policy.default)
+        for m in relay.messages
+    ]
+
+    snapshots = [r.pack.snapshot for r in (first, roi_changed, churn_changed)]
+    assert len(set(snapshots)) == 3 and again.pack.snapshot == snapshots[-1]
+    assert [r.send.sent for r in (first, roi_changed, churn_changed, again)] == [
+        1,
+        1,
+        1,
+        0,
+    ]
+    assert [str(m["Subject"]) for m in messages] == [
+        f"【渠道会议资料】2026Q3 第 {n} 版" for n in (1, 2, 3)
+    ]
+    assert "¥60,000.00" in roi_changed.pack.files[0].read_text(encoding="utf-8")
+    assert "距上次下单 75 天" in churn_changed.pack.files[0].read_text(encoding="utf-8")
+    # Each snapshot keeps its own files: what v1 mailed is still on disk.
+    assert "¥60,000.00" not in first.pack.files[0].read_text(encoding="utf-8")
+
+
+def test_an_unchanged_pack_is_not_written_again(
+    settings: Settings, warehouse: Warehouse
+) -> None:
+    first = write_meeting_pack(settings, warehouse, Q3, "zh-CN")
+    files = [path.stat() for path in first.files]
+
+    second = write_meeting_pack(settings, warehouse, Q3, "zh-CN")
+
+    assert second.files == first.files
+    # Written files are replaced by a rename, which gives them a new inode.
+    assert [path.stat().st_ino for path in second.files] == [f.st_ino for f in files]
+    assert [path.stat().st_size for path in second.files] == [f.st_size for f in files]

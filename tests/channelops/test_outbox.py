@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import hashlib
 import json
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
@@ -13,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from channelops.outbox import queue_statements, send_pending
+from channelops.errors import ConfigError
+from channelops.outbox import queue_statements, send_pending, smtp_config
 from channelops.publish import PublishedStatement, canonical_json, statement_path
 from channelops.settings import Settings, load_settings
 from channelops.warehouse import Warehouse
@@ -291,3 +295,143 @@ def test_a_version_of_delta_lines_is_mailed_with_the_full_before_and_after(
     assert "- 季度返利（RB-Q）：¥2,000.00 → ¥2,150.50（差额 ¥150.50）" in text
     assert "- 返利合计：¥2,000.00 → ¥2,150.50（差额 ¥150.50）" in text
     assert "变更原因：corrects v1: input files changed" in text
+
+
+RELAY_USER = "relay-user"
+RELAY_PASSWORD = "s3cret-relay-passw0rd"
+PASSWORD_BLOCK = "channelops-test-smtp-password"
+
+
+def save_password_block(password: str) -> None:
+    from prefect.blocks.system import Secret
+
+    Secret(value=password).save(PASSWORD_BLOCK, overwrite=True)
+
+
+def login_settings(settings: Settings, sink: MailSink) -> Settings:
+    """The relay's user name, and its password named by a Prefect Secret block."""
+    return settings.model_copy(
+        update={
+            "smtp_port": sink.port,
+            "smtp_user": RELAY_USER,
+            "smtp_password_block": PASSWORD_BLOCK,
+        }
+    )
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_api")
+def test_the_relay_password_is_read_from_a_prefect_secret_block_to_log_in(
+    settings: Settings, warehouse: Warehouse, tmp_path: Path
+) -> None:
+    save_password_block(RELAY_PASSWORD)
+    queue_all(settings, warehouse)
+    logins = {RELAY_USER: RELAY_PASSWORD}
+
+    with MailSink(tmp_path / "received", logins=logins, login_without_tls=True) as sink:
+        report = send_pending(login_settings(settings, sink), warehouse, period=PERIOD)
+        logged_in = sink.logged_in
+
+    assert (report.sent, report.failed) == (len(PARTNERS), 0)
+    assert logged_in == [RELAY_USER]
+    assert statements_received(tmp_path / "received") == Counter(
+        dict.fromkeys(PARTNERS, 1)
+    )
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_api")
+def test_a_relay_that_requires_a_login_refuses_mail_sent_without_one(
+    settings: Settings, warehouse: Warehouse, tmp_path: Path
+) -> None:
+    queue_all(settings, warehouse)
+    logins = {RELAY_USER: RELAY_PASSWORD}
+
+    with MailSink(tmp_path / "received", logins=logins, login_without_tls=True) as sink:
+        report = send_through(sink, settings, warehouse)
+        connections = sink.connections
+
+    # A refusal is the server's answer, not a dropped connection: no reconnect.
+    assert (report.sent, report.failed) == (0, len(PARTNERS))
+    assert all("530 5.7.0 Authentication required" in p for p in report.problems)
+    assert connections == 1
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_api")
+def test_a_missing_secret_block_is_named_with_how_to_create_it(
+    settings: Settings,
+) -> None:
+    settings = settings.model_copy(
+        update={"smtp_user": RELAY_USER, "smtp_password_block": "no-such-block"}
+    )
+
+    with (
+        pytest.raises(ConfigError, match="'no-such-block'") as raised,
+        smtp_config(settings),
+    ):
+        pass
+
+    assert "CHANNELOPS_SMTP_PASSWORD_BLOCK" in str(raised.value)
+    assert "Secret(value='<password>').save('no-such-block')" in str(raised.value)
+
+
+def test_a_password_and_a_secret_block_together_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHANNELOPS_SMTP_PASSWORD", RELAY_PASSWORD)
+    monkeypatch.setenv("CHANNELOPS_SMTP_PASSWORD_BLOCK", PASSWORD_BLOCK)
+
+    with pytest.raises(ValidationError, match="both set") as raised:
+        load_settings()
+
+    assert RELAY_PASSWORD not in str(raised.value)
+
+
+def password_forms(password: str) -> list[str]:
+    """The password as text and as AUTH PLAIN / LOGIN put it on the wire."""
+    plain = f"\0{RELAY_USER}\0{password}".encode()
+    return [
+        password,
+        base64.b64encode(password.encode()).decode(),
+        base64.b64encode(plain).decode(),
+    ]
+
+
+def channelops_records(caplog: pytest.LogCaptureFixture) -> str:
+    """Every record but the test relay's own protocol trace (aiosmtpd's)."""
+    return "\n".join(
+        f"{record.name} {record.getMessage()} {record.exc_text or ''}"
+        for record in caplog.records
+        if not record.name.startswith("mail.log")
+    )
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_api")
+@pytest.mark.parametrize("right_password", [True, False], ids=["login", "refused"])
+def test_the_relay_password_appears_in_no_log_record_error_or_outbox_row(
+    settings: Settings,
+    warehouse: Warehouse,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    right_password: bool,
+) -> None:
+    stored = RELAY_PASSWORD if right_password else "wr0ng-but-still-secret"
+    save_password_block(stored)
+    queue_all(settings, warehouse)
+    logins = {RELAY_USER: RELAY_PASSWORD}
+    caplog.set_level(logging.DEBUG)
+
+    with MailSink(tmp_path / "received", logins=logins, login_without_tls=True) as sink:
+        report = send_pending(login_settings(settings, sink), warehouse, period=PERIOD)
+
+    assert report.sent == (len(PARTNERS) if right_password else 0)
+    if not right_password:
+        assert "535" in report.problems[0]
+    logged = channelops_records(caplog)
+    assert "connected to SMTP server" in logged or "cannot connect" in logged
+    outbox_rows = str(warehouse.query("select * from ops.outbox"))
+    for form in password_forms(stored):
+        assert form not in logged
+        assert form not in str(report) and form not in outbox_rows

@@ -26,6 +26,7 @@ from tests.conftest import ADVENTUREWORKS, TEST_DATA, adventureworks_drop
 
 CONFIG_DIR = TEST_DATA / "adventureworks" / "config"
 CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
 MICRO = Decimal("0.000001")
 
 
@@ -114,8 +115,10 @@ def growth(current: Decimal, before: Decimal | None) -> Decimal | None:
 
 
 def points(value: Decimal, floor: Decimal, cap: Decimal, higher: bool) -> Decimal:
+    """0-100 between floor and cap, clamped, half up to a tenth of a point."""
     share = (value - floor) / (cap - floor) if higher else (cap - value) / (cap - floor)
-    return max(Decimal(0), min(Decimal(1), share)) * 100
+    clamped = max(Decimal(0), min(Decimal(1), share)) * 100
+    return clamped.quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
 def expected_scorecards() -> dict[tuple[str, str], dict[str, Any]]:
@@ -197,8 +200,7 @@ def test_scorecard_values_should_match_an_independent_computation(
                 assert row[metric] is None, (reseller, period, metric)
             else:
                 assert abs(row[metric] - values[metric]) <= MICRO
-        # Points are computed in floating point on DuckDB before the cast.
-        assert abs(row["score"] - values["score"]) <= CENT, (reseller, period)
+        assert row["score"] == values["score"], (reseller, period)
         checked += 1
     assert checked >= 30
 
@@ -256,3 +258,53 @@ def test_ranks_and_percentiles_should_order_partners_within_tier_and_region(
         assert percentiles == sorted(percentiles, reverse=True)
         assert all(r["tier_scored_count"] == len(rows) for r in rows)
     assert all(0 <= r["region_percentile"] <= 100 for r in quarterly)
+
+
+def rank_and_percentile(
+    rows: list[dict[str, Any]], score: Decimal
+) -> tuple[int, Decimal]:
+    """rank() among ``rows`` and the share (0-100) of the others below."""
+    rank = 1 + sum(r["score"] > score for r in rows)
+    if len(rows) == 1:
+        return rank, Decimal(100)
+    share = Decimal((len(rows) - rank) * 100) / (len(rows) - 1)
+    return rank, share.quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def test_region_and_overall_ranks_should_be_rank_among_the_scored_peers(
+    warehouse_rows: dict[str, list[dict[str, Any]]],
+) -> None:
+    quarterly = warehouse_rows["quarterly"]
+    periods: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    regions: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in quarterly:
+        periods[row["period"]].append(row)
+        regions[(row["period"], row["region"])].append(row)
+    # Several regions, some with ties in score.
+    assert len({region for _, region in regions}) > 3
+    tied = 0
+    for (period, region), rows in regions.items():
+        for row in rows:
+            rank, percentile = rank_and_percentile(rows, row["score"])
+            assert row["region_rank"] == rank, (period, region, row["partner_id"])
+            assert row["region_percentile"] == percentile, (period, row)
+            assert row["region_scored_count"] == len(rows)
+            tied += sum(r["score"] == row["score"] for r in rows) > 1
+    assert tied > 0
+    for period, rows in periods.items():
+        for row in rows:
+            rank, _ = rank_and_percentile(rows, row["score"])
+            assert row["score_rank"] == rank, (period, row["partner_id"])
+            assert row["scored_partner_count"] == len(rows)
+
+
+def test_score_tier_should_be_the_highest_tier_the_score_reaches(
+    warehouse_rows: dict[str, list[dict[str, Any]]],
+) -> None:
+    tiers = load_scorecard(CONFIG_DIR).ordered_tiers()
+    reached: set[str] = set()
+    for row in warehouse_rows["quarterly"]:
+        (highest, *_) = [t for t in reversed(tiers) if row["score"] >= t.min_score]
+        assert row["score_tier"] == highest.tier, row
+        reached.add(highest.tier)
+    assert reached == {t.tier for t in tiers}

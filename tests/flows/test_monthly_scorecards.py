@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from email.utils import getaddresses
 from pathlib import Path
@@ -12,6 +13,7 @@ from channelops.demo import generate_demo
 from channelops.settings import load_settings
 from channelops.warehouse import Warehouse
 from flows.monthly_scorecards import monthly_scorecards
+from tests.flows.test_artifacts import artifacts_of
 from tests.flows.test_nightly import body, read_messages
 
 MONTH = "2026-09"
@@ -65,6 +67,24 @@ def test_monthly_scorecards_mail_each_partner_once_and_a_rerun_sends_nothing(
         assert not [other for other in expected if other != partner and other in text]
         seen[partner] += 1
     assert set(seen) == set(expected) and set(seen.values()) == {1}
+    # The run's artifacts: rows per source, the gate and its Data Docs, the
+    # e-mails sent and the lineage of the models it built.
+    artifacts = artifacts_of(summary.run_id)
+    assert set(artifacts) == {
+        "monthly-scorecards-summary",
+        "monthly-scorecards-rows-by-source",
+        "gate-2026q3",
+        "data-docs",
+        "monthly-scorecards-messages",
+        "dbt-docs",
+    }
+    [row] = json.loads(str(artifacts["monthly-scorecards-messages"]))
+    assert (row["messages"], row["sent"], row["failed"]) == (
+        f"scorecard e-mails {MONTH}",
+        len(messages),
+        0,
+    )
+    assert "dbt_docs/index.html" in str(artifacts["dbt-docs"])
 
     rerun = monthly_scorecards(period=MONTH, publish_despite_warnings="演示数据已核对")
 

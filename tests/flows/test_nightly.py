@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import email
 import email.policy
+import json
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,6 +16,7 @@ from channelops.demo import FEEDBACK_FILE, generate_demo
 from channelops.settings import load_settings
 from channelops.warehouse import Warehouse
 from flows.nightly import nightly
+from tests.flows.test_artifacts import artifacts_of
 
 AS_OF = date(2026, 8, 15)
 # A dealer's complaint opened on Friday evening and answered on Wednesday
@@ -57,6 +59,37 @@ def expected_warnings(period: str) -> dict[str, list[str]]:
     for partner_id, reason in rows:
         found.setdefault(partner_id, []).append(reason)
     return found
+
+
+# What ops read for each reason (the English half), from the mart's values.
+REASON_PHRASES = {
+    "order_gap": "{observed:.0f} days since the last order, usually {reference:.1f}",
+    "run_rate_down": "daily run-rate {observed:+.0%} year on year",
+    "collections_slipping": (
+        "collection ratio {observed:.0%}, {reference:.0%} the period before"
+    ),
+    "satisfaction_falling": (
+        "satisfaction {observed:.2f}, {reference:.2f} the period before"
+    ),
+    "sla_breaches": "{observed:.0f} of {reference:.0f} complaint(s) answered late",
+    "engagement_dropping": "{observed:.0f} activities, {reference:.0f} the period",
+}
+
+
+def reason_phrases(period: str, partner_id: str) -> list[str]:
+    """The partner's reasons as ops should read them, in the mart's order."""
+    with Warehouse(load_settings()) as warehouse:
+        rows = warehouse.query(
+            "select reason, observed_value, reference_value "
+            "from marts.fct_churn_warning_reasons "
+            "where grain = 'quarter' and period = ? and partner_id = ? "
+            "order by reason_order",
+            (period, partner_id),
+        )
+    return [
+        REASON_PHRASES[reason].format(observed=observed, reference=reference)
+        for reason, observed, reference in rows
+    ]
 
 
 def late_breaches(period_start: str) -> list[str]:
@@ -120,8 +153,19 @@ def test_nightly_scores_partners_and_mails_ops_each_new_warning_once(
     for line, reasons in zip(warning_lines, warned.values(), strict=True):
         # One "[新 / new]" marked reason per reason the mart gives.
         assert line.count("[新 / new]") == len(reasons)
+    # Each reason reads with the values that drove it, e.g. "2 of 3
+    # complaint(s) answered late".
+    for line, partner_id in zip(warning_lines, warned, strict=True):
+        phrases = reason_phrases("2026Q3", partner_id)
+        assert phrases and all(phrase in line for phrase in phrases), line
     for feedback_id in breaches:
         assert feedback_id in text
+    [mailed] = json.loads(str(artifacts_of(summary.run_id)["nightly-messages"]))
+    assert (mailed["messages"], mailed["to"], mailed["sent"]) == (
+        "new warnings 2026Q3",
+        load_settings().ops_email,
+        1,
+    )
 
     partner_id = add_late_complaint(inbox)
     second_summary = nightly(as_of=AS_OF)

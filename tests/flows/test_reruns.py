@@ -26,6 +26,7 @@ from flows.backfill import BackfillStopped, backfill
 from flows.quarterly_settlement import quarterly_settlement
 from flows.resend_statement import resend_statement
 from tests.conftest import TEST_DATA, adventureworks_drop
+from tests.flows.test_artifacts import artifacts_of
 
 PERIOD = "2019Q4"
 QUARTER_MONTHS = ("2019-10", "2019-11", "2019-12")
@@ -247,16 +248,22 @@ def test_backfill_settles_oldest_first_and_stops_at_a_held_quarter(
     [partner] = resellers_with_several_sales(home / "inbox", 1, months)
     enter_an_order_twice(home / "inbox", "2019-08")
 
-    with pytest.raises(BackfillStopped) as stopped:
-        backfill(
-            first_period="2019Q2",
-            last_period="2019Q4",
-            partners=frozenset({partner}),
-        )
+    state = backfill(
+        first_period="2019Q2",
+        last_period="2019Q4",
+        partners=frozenset({partner}),
+        return_state=True,
+    )
 
-    assert stopped.value.settled == ["2019Q2"]
-    assert "stopped at 2019Q3" in str(stopped.value)
-    assert "2019Q4..2019Q4 were not started" in str(stopped.value)
+    stopped = state.result(raise_on_failure=False)
+    assert isinstance(stopped, BackfillStopped)
+    assert stopped.settled == ["2019Q2"]
+    assert "stopped at 2019Q3" in str(stopped)
+    assert "2019Q4..2019Q4 were not started" in str(stopped)
+    quarters = str(artifacts_of(state.state_details.flow_run_id)["backfill-summary"])
+    assert "| 2019Q2 | settled | 1 | 1 |" in quarters
+    assert "| 2019Q3 | held by the gate's warnings | 1 | 1 |" in quarters
+    assert "| 2019Q4 | not started |" in quarters
     with Warehouse(load_settings()) as warehouse:
         published = warehouse.query(
             "select period, partner_id from ops.statement_versions "

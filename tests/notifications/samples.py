@@ -255,5 +255,7 @@ def scorecard(**changes: Any) -> PartnerScorecard:
         ),
         tier_rules=("核心：75 分及以上", "成长：50 分及以上", "普通：其余"),
         content_hash="cd" * 32,
+        missing_metrics="reweight",
+        min_metrics=4,
     )
     return dataclasses.replace(base, **changes)

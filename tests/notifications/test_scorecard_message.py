@@ -45,13 +45,63 @@ def test_zh_scorecard_should_show_score_tier_band_rules_and_what_to_improve() ->
     message = render()
 
     assert message.subject == f"【渠道评分卡】{PARTNER_NAME} 2026年第3季度"
-    assert "综合得分：72.4；等级：成长；排名区间：前 10%" in message.text
+    assert "综合得分：72.35；等级：成长；排名区间：前 10%" in message.text
     assert "- 2026年第1季度：未评分" in message.text
     assert "1. 市场活动参与次数：本期 1，得分 25（权重 10%）" in message.text
     assert "2. 退货率：本期 6%，得分 40（权重 10%）" in message.text
     assert "规则：0% 及以下记 100 分，10% 及以上记 0 分" in message.text
     assert "- 核心：75 分及以上" in message.text
     assert "<li>成长：50 分及以上</li>" in message.html
+
+
+def test_zh_scorecard_should_state_the_reweight_policy_and_the_minimum() -> None:
+    message = render(min_metrics=5)
+
+    assert "- 缺少数据的指标不计，其余指标的权重按比例放大至合计 100%。" in message.text
+    assert "<li>有数据的指标少于 5 项时不评分（数据不足）。</li>" in message.html
+    assert "记 0 分，权重不变" not in message.text + message.html
+    assert "月度评分卡" not in message.text
+
+
+def test_zh_scorecard_should_state_the_zero_policy_when_configured() -> None:
+    message = render(missing_metrics="zero")
+
+    assert "- 缺少数据的指标记 0 分，权重不变。" in message.text
+    assert "<li>缺少数据的指标记 0 分，权重不变。</li>" in message.html
+    assert "权重按比例放大" not in message.text + message.html
+    assert "- 有数据的指标少于 4 项时不评分（数据不足）。" in message.text
+
+
+def test_en_scorecard_should_state_either_policy_and_the_minimum() -> None:
+    zero = render("en", missing_metrics="zero", min_metrics=3)
+    reweight = render("en")
+
+    assert "- A metric without data scores 0 points at its full weight." in zero.text
+    assert "<li>A metric without data scores 0 points" in zero.html
+    assert "left out" not in zero.text + zero.html
+    assert "fewer than 3 metrics with data there is no score" in zero.text
+    assert "- Metrics without data are left out and the weights" in reweight.text
+    assert "<li>Metrics without data are left out" in reweight.html
+    assert "0 points at its full weight" not in reweight.text + reweight.html
+    assert "fewer than 4 metrics with data" in reweight.html
+
+
+def test_a_monthly_scorecard_should_say_volumes_are_rated_against_a_third() -> None:
+    month = scorecard(period="2026-09", trend=(TrendPoint("2026-09", None),))
+    message = render_scorecard_message(
+        month, (contact("en"),), key="k", message_id=message_id("k")
+    )
+
+    assert "against a third of the quarterly rule" in message.text
+    assert "against a third of the quarterly rule" not in render("en").text
+
+
+def test_a_document_stored_without_the_policy_should_not_guess_one() -> None:
+    message = render(missing_metrics=None, min_metrics=None)
+
+    assert "缺少数据的指标" not in message.text + message.html
+    assert "项时不评分" not in message.text
+    assert "- 各指标按其规则计 0–100 分" in message.text
 
 
 def test_scorecard_should_never_show_the_rank_or_the_field_size() -> None:

@@ -84,3 +84,31 @@ def test_sink_that_cannot_write_should_answer_with_a_temporary_failure(
 
     assert refused.value.smtp_code == 451
     assert sink.messages == []
+
+
+def test_sink_told_to_lose_a_message_should_drop_it_unstored_and_keep_the_next(
+    outbox: Path,
+) -> None:
+    with MailSink(outbox, lose=1) as sink:
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            send_raw(sink)
+        send_raw(sink, RAW.replace(b"same/id?", b"second"))
+        stored = [sunk.path.name for sunk in sink.messages]
+
+    [second] = stored
+    assert "_second-channelops.test_" in second
+    assert [path.name for path in outbox.glob("*.eml")] == stored
+
+
+def test_sink_requiring_a_login_without_tls_should_refuse_mail_before_it(
+    outbox: Path,
+) -> None:
+    with MailSink(outbox, logins={"relay": "pw"}, login_without_tls=True) as sink:
+        with pytest.raises(smtplib.SMTPSenderRefused, match="Authentication"):
+            send_raw(sink)
+        with smtplib.SMTP(sink.host, sink.port, timeout=10) as client:
+            client.login("relay", "pw")
+            client.sendmail("ops@example.com", ["finance@hengda.example.cn"], RAW)
+        logged_in, stored = sink.logged_in, len(sink.messages)
+
+    assert (logged_in, stored) == (["relay"], 1)

@@ -1,6 +1,7 @@
 -- One row per partner per month and per quarter: metrics, score, the tier
--- after hysteresis with its move, and the rank and percentile among the
--- scored partners of the period, of the same tier and of the same region.
+-- after hysteresis with its move (as recorded when the period was
+-- published), and the rank and percentile among the scored partners of the
+-- period, of the same tier and of the same region.
 
 -- A table, not a view: several marts read it, and PostgreSQL would run
 -- the whole chain (with its recursion) again for each of them.
@@ -38,7 +39,11 @@ tiered as (
         scored.*,
         tier_walk.tier_level,
         tier_walk.up_streak,
+        tier_walk.up_level,
         tier_walk.down_streak,
+        tier_walk.down_level,
+        tier_walk.is_recorded as is_tier_recorded,
+        tier_walk.recorded_rules_version,
         lag(tier_walk.tier_level) over (
             partition by scored.partner_id, scored.grain
             order by scored.period_index
@@ -65,6 +70,8 @@ labelled as (
         next_tier.min_score as next_tier_min_score,
         score_tier.tier as score_tier,
         previous_tier.tier as previous_tier,
+        promote_to.tier as pending_promotion_tier,
+        demote_to.tier as pending_demotion_tier,
         case
             when tiered.tier_level is null then null
             when tiered.previous_tier_level is null then 'entered'
@@ -85,6 +92,10 @@ labelled as (
         on tiered.score_level = score_tier.tier_level
     left join tier_rules as previous_tier
         on tiered.previous_tier_level = previous_tier.tier_level
+    left join tier_rules as promote_to
+        on tiered.up_level = promote_to.tier_level
+    left join tier_rules as demote_to
+        on tiered.down_level = demote_to.tier_level
     left join tier_rules as insufficient
         on settings.insufficient_tier = insufficient.tier
 

@@ -1,19 +1,12 @@
 -- One row per partner per month and per quarter: the weighted score from the
--- metric rules (null when fewer than min_metrics metrics have data) and the
--- tier that score alone qualifies for, before hysteresis. Floors and caps
--- are per quarter: a month rates volume metrics against a third of them.
+-- metric points (null when fewer than min_metrics metrics have data) and the
+-- tier that score alone qualifies for, before hysteresis. The score is the
+-- weighted mean of the points that count (int_scorecards__metric_points),
+-- rounded half up to two places, computed exactly.
 
 -- A table, not a view: several marts read it, and PostgreSQL would run
 -- the whole chain (with its recursion) again for each of them.
 {{ config(materialized='table') }}
-
-{%- set metrics = [
-    'net_sales', 'sales_growth_qoq', 'sales_growth_yoy', 'target_attainment',
-    'collection_ratio', 'days_sales_outstanding', 'order_count',
-    'days_since_last_order', 'new_customer_count', 'activity_count',
-    'complaint_count', 'first_response_hours', 'sla_breach_rate',
-    'satisfaction', 'return_rate',
-] %}
 
 with
 
@@ -23,9 +16,9 @@ partner_periods as (
 
 ),
 
-metric_rules as (
+metric_points as (
 
-    select * from {{ ref('stg_rules__scorecard_metrics') }}
+    select * from {{ ref('int_scorecards__metric_points') }}
 
 ),
 
@@ -41,98 +34,18 @@ settings as (
 
 ),
 
-grain_scales as (
-
-    select
-        'quarter' as grain,
-        true as is_volume,
-        1 as scale
-    union all
-    select
-        'quarter' as grain,
-        false as is_volume,
-        1 as scale
-    union all
-    select
-        'month' as grain,
-        true as is_volume,
-        3 as scale
-    union all
-    select
-        'month' as grain,
-        false as is_volume,
-        1 as scale
-
-),
-
-rated as (
-
-    select
-        *,
-        case when has_activity_data then activity_count end
-            as activity_metric,
-        case when has_feedback_data then complaint_count end
-            as complaint_metric
-
-    from partner_periods
-
-),
-
-metric_values as (
-
-    {% for metric in metrics -%}
-        {%- set column = {
-            'activity_count': 'activity_metric',
-            'complaint_count': 'complaint_metric',
-        }.get(metric, metric) %}
-        select
-            partner_id,
-            grain,
-            period_index,
-            '{{ metric }}' as metric,
-            cast({{ column }} as decimal(18, 6)) as metric_value
-        from rated
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
-
-points as (
-
-    select
-        metric_values.partner_id,
-        metric_values.grain,
-        metric_values.period_index,
-        metric_rules.weight,
-        {{ metric_points(
-            'metric_values.metric_value',
-            'metric_rules.floor_value / grain_scales.scale',
-            'metric_rules.cap_value / grain_scales.scale',
-            'metric_rules.is_higher_better',
-        ) }} as metric_points
-
-    from metric_values
-    inner join metric_rules
-        on metric_values.metric = metric_rules.metric
-    inner join grain_scales
-        on
-            metric_values.grain = grain_scales.grain
-            and metric_rules.is_volume = grain_scales.is_volume
-    where metric_values.metric_value is not null
-
-),
-
 scores as (
 
     select
         partner_id,
         grain,
         period_index,
-        count(*) as metric_count,
-        sum(metric_points * weight) as weighted_points,
-        sum(weight) as weight_with_data
+        sum(case when has_data then 1 else 0 end) as metric_count,
+        sum(case when is_counted then metric_points * weight end)
+            as weighted_points,
+        sum(case when is_counted then weight end) as counted_weight
 
-    from points
+    from metric_points
     group by partner_id, grain, period_index
 
 ),
@@ -140,28 +53,25 @@ scores as (
 scored as (
 
     select
-        rated.*,
+        partner_periods.*,
         coalesce(scores.metric_count, 0) as metric_count,
         cast(
             case
-                when coalesce(scores.metric_count, 0) < settings.min_metrics
-                    then null
-                when settings.missing_metrics = 'zero'
-                    then
-                        scores.weighted_points
-                        / (select sum(metric_rules.weight) from metric_rules)
-                else scores.weighted_points / scores.weight_with_data
+                when coalesce(scores.metric_count, 0) >= settings.min_metrics
+                    then {{ rounded_ratio(
+                        'scores.weighted_points', 'scores.counted_weight', 2, 7
+                    ) }}
             end
             as decimal(7, 2)
         ) as score
 
-    from rated
+    from partner_periods
     cross join settings
     left join scores
         on
-            rated.partner_id = scores.partner_id
-            and rated.grain = scores.grain
-            and rated.period_index = scores.period_index
+            partner_periods.partner_id = scores.partner_id
+            and partner_periods.grain = scores.grain
+            and partner_periods.period_index = scores.period_index
 
 ),
 

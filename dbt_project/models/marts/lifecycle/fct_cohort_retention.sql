@@ -1,14 +1,23 @@
 -- One row per join cohort (the quarter a partner signed, or of its first
 -- order when the master data has no signing date) per quarter since
--- joining, from the partner's first ordering quarter in the data: the
--- partners of the cohort tracked in that quarter, how many of them ordered
--- and the retention rate.
+-- joining: the partners of the cohort tracked in that quarter, how many of
+-- them ordered and the retention rate. Every partner of a cohort is tracked
+-- from its join quarter on, whether or not it has ordered yet, so a
+-- partner that signed before its first order counts in the early quarters
+-- too. Quarters before the first quarter in the data are not tracked.
 
 with
 
 partner_quarters as (
 
     select * from {{ ref('int_scorecards__partner_periods') }}
+    where grain = 'quarter'
+
+),
+
+periods as (
+
+    select * from {{ ref('int_scorecards__periods') }}
     where grain = 'quarter'
 
 ),
@@ -34,17 +43,19 @@ cohorts as (
 tracked as (
 
     select
-        partner_quarters.partner_id,
+        cohorts.partner_id,
         cohorts.cohort_quarter,
-        partner_quarters.period,
-        partner_quarters.period_index - cohorts.cohort_index
-            as quarters_since_join,
-        partner_quarters.order_count > 0 as has_ordered
+        periods.period,
+        periods.period_index - cohorts.cohort_index as quarters_since_join,
+        coalesce(partner_quarters.order_count, 0) > 0 as has_ordered
 
-    from partner_quarters
-    inner join cohorts
-        on partner_quarters.partner_id = cohorts.partner_id
-    where partner_quarters.period_index >= cohorts.cohort_index
+    from cohorts
+    inner join periods
+        on cohorts.cohort_index <= periods.period_index
+    left join partner_quarters
+        on
+            cohorts.partner_id = partner_quarters.partner_id
+            and periods.period_index = partner_quarters.period_index
 
 ),
 
