@@ -12,10 +12,11 @@ What a statement amounts to is computed from the marts as the *settlement*
 inputs, rules or code change the settlement of a period already published,
 the next version publishes only the *deltas*: for each line, the current
 amount minus everything earlier versions published for it, with the reason
-(input files, program versions, code version that changed). The movements
-are recorded line by line in the append-only ``ops.settlement_ledger``; each
-version's program versions, inputs hash, code version and reason in
-``ops.settlement_versions``. So a statement's total is the sum of its lines
+(input files, rule files, program versions, code version that changed).
+The movements are recorded line by line in the append-only
+``ops.settlement_ledger``; each version's program versions, inputs hash (of
+the data files and the program and adjustment files), code version and
+reason in ``ops.settlement_versions``. So a statement's total is the sum of its lines
 and equals the version's movement in the ledger.
 """
 
@@ -25,7 +26,7 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -61,9 +62,16 @@ create table if not exists ops.settlement_versions (
     code_version varchar not null,
     reason varchar not null,
     run_id varchar not null,
-    recorded_at timestamp not null
+    recorded_at timestamp not null,
+    data_hash varchar,
+    rules_hash varchar
 )
 """
+# Ledgers created before the inputs hash was split into data and rules.
+SETTLEMENT_VERSIONS_MIGRATIONS = (
+    "alter table ops.settlement_versions add column if not exists data_hash varchar",
+    "alter table ops.settlement_versions add column if not exists rules_hash varchar",
+)
 SETTLEMENT_LEDGER_DDL = """
 create table if not exists ops.settlement_ledger (
     statement_key varchar not null,
@@ -175,6 +183,9 @@ def build_statement_documents(
         (period.label,),
     ):
         line["source_line_ids"] = sources.get(line["statement_line_key"], [])
+        for name in OPTIONAL_LINE_COLUMNS:
+            if line[name] is None:
+                del line[name]
         lines_by_key.setdefault(line.pop("statement_key"), []).append(line)
     scorecards = _scorecards(warehouse, period)
     documents = []
@@ -210,6 +221,17 @@ def build_statement_documents(
         )
     return documents
 
+
+# Columns only some kinds of line have (the target of a performance bonus,
+# the component of a combined program and the cap its components share); a
+# line leaves them out rather than carry nulls, so the documents of the
+# other programs stay as they were.
+OPTIONAL_LINE_COLUMNS = (
+    "target_amount",
+    "component_id",
+    "component_name",
+    "program_cap_amount",
+)
 
 # What a statement line says about itself: program and rule, basis, tier
 # reached, rate, convention, what was entitled and carried, and the amount.
@@ -248,6 +270,7 @@ LINE_COLUMNS = (
     "amount",
     "reason",
     "source_line_count",
+    *OPTIONAL_LINE_COLUMNS,
 )
 
 
@@ -304,15 +327,53 @@ def _scorecards(warehouse: Warehouse, period: Quarter) -> dict[str, dict[str, An
     }
 
 
-def inputs_hash(warehouse: Warehouse) -> str:
-    """A hash of every input file's latest content, for the ledger."""
-    rows = warehouse.query(
+@dataclass(frozen=True)
+class InputHashes:
+    """What a settlement was computed from: data files, rule files, both."""
+
+    data: str
+    rules: str
+    inputs: str
+
+
+def input_hashes(warehouse: Warehouse) -> InputHashes:
+    """Hashes of every input file's latest content and of the rule files.
+
+    ``inputs`` covers both, the data files (ops.load_files) and the program
+    and adjustment files the rules were loaded from (config.rule_files), so
+    a rule change shows in the ledger's inputs hash.
+    """
+    data = warehouse.query(
         "select source, file_name, file_sha256 from ("
         "select source, file_name, file_sha256, row_number() over ("
         "partition by source, file_name order by loaded_at desc, batch_id desc"
         ") as recency from ops.load_files) as latest "
         "where recency = 1 order by source, file_name"
     )
+    rules = [
+        ("rules", file_name, file_sha256)
+        for file_name, file_sha256 in _rule_files(warehouse)
+    ]
+    return InputHashes(_digest(data), _digest(rules), _digest([*data, *rules]))
+
+
+def _rule_files(warehouse: Warehouse) -> list[tuple[str, str]]:
+    """The rule files the loaded rules came from (none before they were kept)."""
+    tables = warehouse.query(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'config' and table_name = 'rule_files'"
+    )
+    if tables[0][0] == 0:
+        return []
+    return [
+        (file_name, file_sha256)
+        for file_name, file_sha256 in warehouse.query(
+            "select file_name, file_sha256 from config.rule_files order by file_name"
+        )
+    ]
+
+
+def _digest(rows: list[tuple[str, str, str]]) -> str:
     digest = hashlib.sha256()
     for source, file_name, file_sha256 in rows:
         digest.update(f"{source}\t{file_name}\t{file_sha256}\n".encode())
@@ -333,10 +394,16 @@ def publish_statements(
     With ``partners`` only those partners' statements are built into the
     report and published; every other partner's statements stay as they are.
     """
-    for ddl in (LEDGER_DDL, SETTLEMENT_VERSIONS_DDL, SETTLEMENT_LEDGER_DDL):
+    for ddl in (
+        LEDGER_DDL,
+        SETTLEMENT_VERSIONS_DDL,
+        *SETTLEMENT_VERSIONS_MIGRATIONS,
+        SETTLEMENT_LEDGER_DDL,
+    ):
         warehouse.execute(ddl)
     history = _settlement_history(warehouse, period)
-    inputs = inputs_hash(warehouse)
+    hashes = input_hashes(warehouse)
+    inputs = hashes.inputs
     published: list[PublishedStatement] = []
     records: list[SettlementRecord] = []
     settlements = build_statement_documents(warehouse, period)
@@ -355,6 +422,8 @@ def publish_statements(
             program_versions=_program_versions(settlement),
             inputs_hash=inputs,
             code_version=__version__,
+            data_hash=hashes.data,
+            rules_hash=hashes.rules,
         )
         document = settlement
         if earlier is not None:
@@ -405,28 +474,38 @@ class SettlementRecord:
     settled_lines: tuple[tuple[str, str, Decimal], ...] = ()
     content_hash: str = ""
     total_amount: Decimal = ZERO
+    # The inputs hash's two halves; None for versions recorded before them.
+    data_hash: str | None = None
+    rules_hash: str | None = None
 
     def with_reason(self, earlier: SettlementRecord) -> SettlementRecord:
         changes = []
-        if earlier.inputs_hash != self.inputs_hash:
+        known = None not in (earlier.data_hash, self.data_hash)
+        if (
+            earlier.data_hash != self.data_hash
+            if known
+            else earlier.inputs_hash != self.inputs_hash
+        ):
             changes.append("input files changed")
         if earlier.program_versions != self.program_versions:
             changes.append(
                 f"programs changed from {earlier.program_versions} to "
                 f"{self.program_versions}"
             )
+        elif known and earlier.rules_hash != self.rules_hash:
+            changes.append("rule files changed (programs or adjustments)")
         if earlier.code_version != self.code_version:
             changes.append(
                 f"channelops changed from {earlier.code_version} to {self.code_version}"
             )
         reason = "; ".join(changes) or "the computed statement changed"
-        return SettlementRecord(
-            self.version,
-            self.settlement_hash,
-            self.program_versions,
-            self.inputs_hash,
-            self.code_version,
-            f"corrects v{earlier.version}: {reason}",
+        return replace(
+            self,
+            reason=f"corrects v{earlier.version}: {reason}",
+            document=None,
+            settled_lines=(),
+            content_hash="",
+            total_amount=ZERO,
         )
 
 
@@ -458,7 +537,8 @@ def _settlement_history(
     latest: dict[str, SettlementRecord] = {}
     for row in warehouse.query_dicts(
         "select statement_key, version, settlement_hash, program_versions, "
-        "inputs_hash, code_version, reason from ops.settlement_versions "
+        "inputs_hash, code_version, reason, data_hash, rules_hash "
+        "from ops.settlement_versions "
         "where period = ? order by statement_key, version",
         (period.label,),
     ):
@@ -469,6 +549,8 @@ def _settlement_history(
             row["inputs_hash"],
             row["code_version"],
             row["reason"],
+            data_hash=row["data_hash"],
+            rules_hash=row["rules_hash"],
         )
     settled: dict[str, list[tuple[str, str, Decimal]]] = {}
     for key, line_key, program_id, amount in warehouse.query(
@@ -501,17 +583,12 @@ def _settlement_history(
     for key, record in latest.items():
         _, path, digest, total = files.get(key, (0, None, "", ZERO))
         document = _read_document(Path(path)) if path is not None else None
-        history[key] = SettlementRecord(
-            record.version,
-            record.settlement_hash,
-            record.program_versions,
-            record.inputs_hash,
-            record.code_version,
-            record.reason,
-            document,
-            tuple(settled.get(key, [])),
-            digest,
-            total,
+        history[key] = replace(
+            record,
+            document=document,
+            settled_lines=tuple(settled.get(key, [])),
+            content_hash=digest,
+            total_amount=total,
         )
     return history
 
@@ -675,7 +752,7 @@ def _write_versions(
             )
             warehouse.execute(
                 "insert into ops.settlement_versions values "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     statement.statement_key,
                     statement.partner_id,
@@ -688,6 +765,8 @@ def _write_versions(
                     record.reason,
                     run_id,
                     now,
+                    record.data_hash,
+                    record.rules_hash,
                 ),
             )
             for line in statement.document["lines"]:

@@ -19,6 +19,7 @@ from channelops.rules import (
     load_adjustments,
     load_programs,
     load_scorecard,
+    rule_file_digests,
     write_rules,
 )
 from channelops.settings import Settings
@@ -51,7 +52,13 @@ def load_rules(settings: Settings, warehouse: Warehouse) -> None:
     programs = load_programs(settings.config_dir)
     scorecard = load_scorecard(settings.config_dir)
     adjustments = load_adjustments(settings.config_dir)
-    write_rules(warehouse, programs, scorecard, adjustments)
+    write_rules(
+        warehouse,
+        programs,
+        scorecard,
+        adjustments,
+        rule_file_digests(settings.config_dir),
+    )
     logger.info(
         "Loaded rules: %d rebate program(s) (%s), %d manual adjustment(s) "
         "(%d approved), %d scorecard metric(s)",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from prefect import flow
+from prefect import flow, get_run_logger, task
 
 from channelops.periods import today_in
+from channelops.rules import load_adjustments, load_programs
 from channelops.settings import load_settings
 from flows.artifacts import document_lineage
 from flows.parameters import (
@@ -26,6 +27,20 @@ from flows.stages import (
     send,
     transform,
 )
+
+
+@task(name="check rule files")
+def check_rule_files() -> None:
+    """Validate the programs and adjustments: a bad file stops the run here."""
+    settings = load_settings()
+    programs = load_programs(settings.config_dir)
+    adjustments = load_adjustments(settings.config_dir)
+    get_run_logger().info(
+        "Rule files in %s are valid: %d program(s), %d adjustment(s)",
+        settings.config_dir,
+        len(programs),
+        len(adjustments),
+    )
 
 
 @flow(name="quarterly_settlement")
@@ -58,6 +73,7 @@ def quarterly_settlement(
     )
     summary.partners = partners
     with operating(summary, settings, SETTLEMENT_STAGES):
+        check_rule_files()
         summary.pull = pull_files(summary.run_id)
         summary.transform = transform()
         summary.lineage_docs = document_lineage()

@@ -19,13 +19,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple, get_args
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from channelops.errors import ConfigError
+from channelops.periods import Quarter
 from channelops.rules.files import ConfigTable, decimal_array, load_yaml_model
+from channelops.rules.scorecard import ScorecardRules, load_scorecard
 
 Rate = Annotated[Decimal, Field(ge=0, le=1, max_digits=9, decimal_places=6)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
@@ -56,10 +58,17 @@ class Tier(BaseModel):
     upper: Bound | None = Field(default=None, alias="to")
     rate: Rate | None = None
     per_unit: PerUnit | None = None
+    # A fixed amount paid on reaching the tier (target attainment only).
+    amount: Amount | None = None
 
 
 class Scope(BaseModel):
-    """Which order lines count; an empty list means no restriction."""
+    """Which order lines count; an empty list means no restriction.
+
+    ``partner_tiers`` are scorecard tiers (scorecard.yml): a line counts when
+    its partner held one of them at the end of the quarter before the line's
+    quarter (the scorecard is computed from the sales, not from rebates).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -67,6 +76,7 @@ class Scope(BaseModel):
     product_categories: list[Code] = []
     regions: list[Code] = []
     partner_types: list[Code] = []
+    partner_tiers: list[Code] = []
 
     def rows(self) -> list[tuple[str, str]]:
         """(dimension, value) pairs as the scope table stores them."""
@@ -77,6 +87,7 @@ class Scope(BaseModel):
                 ("product_category", self.product_categories),
                 ("region", self.regions),
                 ("partner_type", self.partner_types),
+                ("partner_tier", self.partner_tiers),
             )
             for value in values
         ]
@@ -91,49 +102,52 @@ class Eligibility(BaseModel):
     min_collection_ratio: Rate | None = None
 
 
-class RebateProgram(BaseModel):
-    """A rebate on a partner's sales, settled quarterly."""
+# new_customer_sales: net sales to customers new to the partner in the
+# accumulation period; new_customers: how many such customers;
+# co_marketing_spend: the cost the partner invested in co-marketing
+# activities completed (ended) in the period; co_marketing_activities: how
+# many such activities; sub_distributor_sales: the net sales of the
+# partner's direct sub-distributors, credited to it (an override share);
+# target_attainment: the quarter's net sales over the partner's target for
+# the quarter, whose tiers pay a rate of the net sales or an amount.
+Basis = Literal[
+    "net_sales",
+    "quantity",
+    "new_customer_sales",
+    "new_customers",
+    "co_marketing_spend",
+    "co_marketing_activities",
+    "sub_distributor_sales",
+    "target_attainment",
+]
+# The fields that say how one statement line's amount is computed: a
+# program declares them itself, or once per component.
+RULE_FIELDS = frozenset(
+    {"basis", "calculation", "bounds", "scope", "tiers", "rate", "target", "amount"}
+)
+
+
+class Rule(BaseModel):
+    """How one statement line's amount is computed: what counts and how.
+
+    ``check_rule`` validates it; the program calls it with its own
+    accumulation, for itself or for each of its components.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    program_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-    name: str
-    version: Annotated[int, Field(ge=1)]
-    effective_from: date
-    effective_to: date | None = None
-    # new_customer_sales: net sales to customers new to the partner in the
-    # accumulation period; new_customers: how many such customers;
-    # co_marketing_spend: the cost the partner invested in co-marketing
-    # activities completed (ended) in the period; co_marketing_activities:
-    # how many such activities; sub_distributor_sales: the net sales of the
-    # partner's direct sub-distributors, credited to it (an override share).
-    basis: Literal[
-        "net_sales",
-        "quantity",
-        "new_customer_sales",
-        "new_customers",
-        "co_marketing_spend",
-        "co_marketing_activities",
-        "sub_distributor_sales",
-    ] = "net_sales"
-    calculation: Calculation
-    settlement_period: Literal["quarter"] = "quarter"
-    accumulation: Literal["quarter", "year"] = "quarter"
+    basis: Basis = "net_sales"
+    calculation: Calculation | None = None
     bounds: Literal["lower_inclusive", "upper_inclusive"] = "lower_inclusive"
     scope: Scope = Scope()
     tiers: list[Tier] | None = None
     rate: Rate | None = None
     target: Amount | None = None
     amount: Amount | None = None
-    eligibility: Eligibility = Eligibility()
     cap: Amount | None = None
-    minimum_payout: Amount = Decimal("0")
-    rounding: Literal["half_up_fen"] = "half_up_fen"
 
-    @model_validator(mode="after")
-    def _consistent(self) -> RebateProgram:
-        if self.effective_to is not None and self.effective_to < self.effective_from:
-            raise ValueError("effective_to: before effective_from")
+    def check_rule(self, accumulation: str) -> None:
+        """Raise ValueError('key: reason') when the rule cannot be computed."""
         self._check_fields_of_the_calculation()
         if self.tiers is not None:
             self._check_tiers(self.tiers)
@@ -145,17 +159,22 @@ class RebateProgram(BaseModel):
                 "a fraction of a yuan per item; use calculation 'per_unit' "
                 "with tiers giving 'per_unit' amounts"
             )
+        if self.basis == "target_attainment":
+            self._check_target_attainment(accumulation)
         if self.basis.startswith("co_marketing_"):
             for name in ("product_ids", "product_categories"):
                 if getattr(self.scope, name):
                     raise ValueError(
                         f"scope.{name}: activities have no products; a "
-                        f"{self.basis!r} basis may be scoped by regions and "
-                        "partner_types only"
+                        f"{self.basis!r} basis may be scoped by regions, "
+                        "partner_types and partner_tiers only"
                     )
-        return self
 
     def _check_fields_of_the_calculation(self) -> None:
+        if self.calculation is None:
+            raise ValueError(
+                "calculation: required; one of " + ", ".join(get_args(Calculation))
+            )
         wanted = {
             "retroactive": {"tiers"},
             "incremental": {"tiers"},
@@ -182,11 +201,52 @@ class RebateProgram(BaseModel):
                 "'new_customers'"
             )
 
+    def _check_target_attainment(self, accumulation: str) -> None:
+        """Quarterly tiers on attainment, reached when attainment is at least
+        a tier's ``from``; each pays a rate of the net sales or an amount."""
+        given = {
+            "calculation": self.calculation,
+            "accumulation": accumulation,
+            "bounds": self.bounds,
+        }
+        wanted = {
+            "calculation": "retroactive",
+            "accumulation": "quarter",
+            "bounds": "lower_inclusive",
+        }
+        for name, value in wanted.items():
+            if given[name] != value:
+                raise ValueError(
+                    f"{name}: basis 'target_attainment' pays the tier the "
+                    f"quarter's attainment reaches; it needs {name} {value!r}, "
+                    f"got {given[name]!r}"
+                )
+
     def _check_tiers(self, tiers: list[Tier]) -> None:
         if not tiers:
             raise ValueError("tiers: at least one tier is needed")
+        if self.basis == "target_attainment":
+            for index, tier in enumerate(tiers):
+                if tier.rate is None and tier.amount is None:
+                    raise ValueError(
+                        f"tiers.{index}: give 'rate' (of the quarter's net "
+                        "sales) or 'amount' (a fixed sum), 0 for none"
+                    )
+                if tier.per_unit is not None:
+                    raise ValueError(
+                        f"tiers.{index}.per_unit: not used with basis "
+                        "'target_attainment'; give 'rate' or 'amount'"
+                    )
+            self._check_bands(tiers)
+            return
         field = "per_unit" if self.counts_units else "rate"
         for index, tier in enumerate(tiers):
+            if tier.amount is not None:
+                raise ValueError(
+                    f"tiers.{index}.amount: a fixed amount per tier is for "
+                    "basis 'target_attainment'; for one target use calculation "
+                    "'fixed_target'"
+                )
             if getattr(tier, field) is None:
                 raise ValueError(
                     f"tiers.{index}.{field}: required, the basis is {self.basis!r}"
@@ -197,6 +257,11 @@ class RebateProgram(BaseModel):
                     f"tiers.{index}.{other}: not used with basis {self.basis!r}; "
                     f"give '{field}' instead"
                 )
+        self._check_bands(tiers)
+
+    @staticmethod
+    def _check_bands(tiers: list[Tier]) -> None:
+        """From 0, each tier starting where the one before ends, the top open."""
         if tiers[0].lower != 0:
             raise ValueError(
                 f"tiers.0.from: the first tier must start at 0, got {tiers[0].lower}"
@@ -244,7 +309,13 @@ class RebateProgram(BaseModel):
         zero = Decimal("0")
         if self.tiers is not None:
             return [
-                NormalTier(t.name, t.lower, t.upper, t.rate or t.per_unit or zero, zero)
+                NormalTier(
+                    t.name,
+                    t.lower,
+                    t.upper,
+                    t.rate or t.per_unit or zero,
+                    t.amount or zero,
+                )
                 for t in self.tiers
             ]
         if self.calculation == "fixed_target":
@@ -253,8 +324,100 @@ class RebateProgram(BaseModel):
                 NormalTier("below target", zero, self.target, zero, zero),
                 NormalTier("target reached", self.target, None, zero, self.amount),
             ]
-        assert self.rate is not None
+        assert self.rate is not None and self.calculation is not None
         return [NormalTier(self.calculation, zero, None, self.rate, zero)]
+
+
+class Component(Rule):
+    """One part of a combined program ("triple incentive"): its own line."""
+
+    component_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: str
+
+
+class ProgramPart(NamedTuple):
+    """What the warehouse computes as one statement line of a program."""
+
+    program_key: str
+    line_item_id: str
+    component_no: int
+    component_id: str | None
+    component_name: str | None
+    rule: Rule
+
+
+class RebateProgram(Rule):
+    """A rebate on a partner's sales, settled quarterly.
+
+    It declares its rule itself, or ``components``: several rules (each with
+    its own basis, calculation, tiers, scope and cap), one statement line
+    each, under the program's id, version, dates, accumulation, eligibility
+    and minimum payout. With components, ``cap`` is shared by them all.
+    """
+
+    program_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: str
+    version: Annotated[int, Field(ge=1)]
+    effective_from: date
+    effective_to: date | None = None
+    settlement_period: Literal["quarter"] = "quarter"
+    accumulation: Literal["quarter", "year"] = "quarter"
+    eligibility: Eligibility = Eligibility()
+    minimum_payout: Amount = Decimal("0")
+    rounding: Literal["half_up_fen"] = "half_up_fen"
+    components: list[Component] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RebateProgram:
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError("effective_to: before effective_from")
+        if self.components is None:
+            self.check_rule(self.accumulation)
+        else:
+            self._check_components(self.components)
+        return self
+
+    def _check_components(self, components: list[Component]) -> None:
+        for name in sorted(RULE_FIELDS & self.model_fields_set):
+            raise ValueError(
+                f"{name}: a program with components declares it in each "
+                "component; move it there"
+            )
+        if not components:
+            raise ValueError("components: give at least one, or leave them out")
+        seen: set[str] = set()
+        for index, component in enumerate(components):
+            if component.component_id in seen:
+                raise ValueError(
+                    f"components.{index}.component_id: "
+                    f"{component.component_id!r} is used twice in this program"
+                )
+            seen.add(component.component_id)
+            try:
+                component.check_rule(self.accumulation)
+            except ValueError as error:
+                raise ValueError(f"components.{index}.{error}") from None
+
+    @property
+    def program_key(self) -> str:
+        """The key of the program version; a component's adds its id."""
+        return f"{self.program_id}@v{self.version}"
+
+    def parts(self) -> list[ProgramPart]:
+        """The statement lines the program computes: itself or its components."""
+        if self.components is None:
+            return [ProgramPart(self.program_key, self.program_id, 1, None, None, self)]
+        return [
+            ProgramPart(
+                f"{self.program_key}:{component.component_id}",
+                f"{self.program_id}:{component.component_id}",
+                number,
+                component.component_id,
+                component.name,
+                component,
+            )
+            for number, component in enumerate(self.components, start=1)
+        ]
 
 
 class NormalTier(NamedTuple):
@@ -268,24 +431,89 @@ class NormalTier(NamedTuple):
 
 
 def load_programs(config_dir: Path) -> list[RebateProgram]:
-    """Every program file, validated; program ids must be unique."""
+    """Every program file, validated, with its versions' dates in order.
+
+    A program may have several versions, one file each, over date ranges
+    that do not overlap and never share a quarter: a quarter settles under
+    the one version effective in it.
+    """
     paths = sorted((config_dir / "programs").glob("*.yml"))
     if not paths:
         raise ConfigError(
             f"no rebate program files in {config_dir / 'programs'}; add one "
             "(see docs/rebates.md)"
         )
-    programs = [load_yaml_model(p, RebateProgram) for p in paths]
-    ids = [p.program_id for p in programs]
-    twice = sorted({i for i in ids if ids.count(i) > 1})
-    if twice:
-        raise ConfigError(f"{config_dir / 'programs'}: program_id used twice: {twice}")
-    return programs
+    loaded = [(path, load_yaml_model(path, RebateProgram)) for path in paths]
+    if any(part.rule.scope.partner_tiers for _, p in loaded for part in p.parts()):
+        _check_partner_tiers(loaded, load_scorecard(config_dir))
+    by_id: dict[str, list[tuple[Path, RebateProgram]]] = {}
+    for path, program in loaded:
+        by_id.setdefault(program.program_id, []).append((path, program))
+    for versions in by_id.values():
+        _check_versions(sorted(versions, key=lambda pair: pair[1].version))
+    return [program for _, program in loaded]
+
+
+def _check_partner_tiers(
+    loaded: list[tuple[Path, RebateProgram]], scorecard: ScorecardRules
+) -> None:
+    """Every tier a scope names is one the scorecard gives out."""
+    tiers = [t.tier for t in scorecard.tiers] + [scorecard.insufficient_tier]
+    for path, program in loaded:
+        for part in program.parts():
+            key = "scope.partner_tiers"
+            if part.component_id is not None:
+                key = f"components.{part.component_no - 1}.{key}"
+            for tier in part.rule.scope.partner_tiers:
+                if tier not in tiers:
+                    raise ConfigError(
+                        f"{path}: {key}: {tier!r} is not a scorecard tier; "
+                        f"expected one of {', '.join(tiers)} (scorecard.yml)"
+                    )
+
+
+def _check_versions(versions: list[tuple[Path, RebateProgram]]) -> None:
+    """Versions of one program: distinct numbers, later ones dated later."""
+    for (path, program), (next_path, following) in zip(
+        versions, versions[1:], strict=False
+    ):
+        label = f"{program.program_id} v{program.version}"
+        if following.version == program.version:
+            raise ConfigError(
+                f"{next_path}: version: {label} is also declared in {path}; "
+                "give the newer file the next version number"
+            )
+        if program.effective_to is None or following.effective_from <= (
+            program.effective_to
+        ):
+            ends = program.effective_to or "open-ended"
+            raise ConfigError(
+                f"{next_path}: effective_from: {following.effective_from} "
+                f"overlaps {label} in {path} ({program.effective_from} to "
+                f"{ends}); set that version's effective_to before "
+                f"{following.effective_from}"
+            )
+        if Quarter.containing(following.effective_from) == Quarter.containing(
+            program.effective_to
+        ):
+            quarter = Quarter.containing(following.effective_from)
+            raise ConfigError(
+                f"{next_path}: effective_from: {following.effective_from} "
+                f"shares {quarter} with {label} in {path}, which ends "
+                f"{program.effective_to}; a quarter settles under one version, "
+                f"so start v{following.version} on {quarter.next().first_day} "
+                f"or end v{program.version} by {quarter.previous().last_day}"
+            )
 
 
 PROGRAMS_DDL = """
 create table config.rebate_programs (
+    program_key varchar not null,
     program_id varchar not null,
+    line_item_id varchar not null,
+    component_no integer not null,
+    component_id varchar,
+    component_name varchar,
     program_name varchar not null,
     program_version integer not null,
     effective_from date not null,
@@ -298,13 +526,14 @@ create table config.rebate_programs (
     bounds varchar not null,
     min_collection_ratio decimal(9,6),
     cap_amount decimal(18,2),
+    program_cap_amount decimal(18,2),
     minimum_payout decimal(18,2) not null,
     rounding varchar not null
 )
 """
 TIERS_DDL = """
 create table config.rebate_tiers (
-    program_id varchar not null,
+    program_key varchar not null,
     tier_no integer not null,
     tier_name varchar not null,
     lower_bound decimal(18,3) not null,
@@ -315,7 +544,7 @@ create table config.rebate_tiers (
 """
 SCOPE_DDL = """
 create table config.rebate_scope (
-    program_id varchar not null,
+    program_key varchar not null,
     dimension varchar not null,
     scope_value varchar not null
 )
@@ -323,42 +552,70 @@ create table config.rebate_scope (
 
 
 def program_tables(programs: list[RebateProgram]) -> dict[str, ConfigTable]:
-    """The programs as the config tables the dbt models read."""
+    """The programs as the config tables the dbt models read, one row per part.
+
+    A program without components is one part; a program with components is
+    one part per component, each with its own key, rule and cap, and the
+    program's cap as the cap they share.
+    """
+    parts = [(p, part) for p in programs for part in p.parts()]
     tiers = [
-        (p, n, t) for p in programs for n, t in enumerate(p.normal_tiers(), start=1)
+        (part, n, t)
+        for _, part in parts
+        for n, t in enumerate(part.rule.normal_tiers(), start=1)
     ]
-    scope = [(p, d, v) for p in programs for d, v in p.scope.rows()]
+    scope = [(part, d, v) for _, part in parts for d, v in part.rule.scope.rows()]
+
+    def strings(values: list[str | None]) -> pa.Array:
+        return pa.array(values, pa.string())
+
     return {
         "config.rebate_programs": (
             PROGRAMS_DDL,
             pa.table(
                 {
-                    "program_id": [p.program_id for p in programs],
-                    "program_name": [p.name for p in programs],
+                    "program_key": strings([part.program_key for _, part in parts]),
+                    "program_id": strings([p.program_id for p, _ in parts]),
+                    "line_item_id": strings([part.line_item_id for _, part in parts]),
+                    "component_no": pa.array(
+                        [part.component_no for _, part in parts], pa.int32()
+                    ),
+                    "component_id": strings([part.component_id for _, part in parts]),
+                    "component_name": strings(
+                        [part.component_name for _, part in parts]
+                    ),
+                    "program_name": strings([p.name for p, _ in parts]),
                     "program_version": pa.array(
-                        [p.version for p in programs], pa.int32()
+                        [p.version for p, _ in parts], pa.int32()
                     ),
                     "effective_from": pa.array(
-                        [p.effective_from for p in programs], pa.date32()
+                        [p.effective_from for p, _ in parts], pa.date32()
                     ),
                     "effective_to": pa.array(
-                        [p.effective_to for p in programs], pa.date32()
+                        [p.effective_to for p, _ in parts], pa.date32()
                     ),
-                    "basis": [p.basis for p in programs],
-                    "calculation": [p.calculation for p in programs],
-                    "banding": [p.banding for p in programs],
-                    "measure": [p.measure for p in programs],
-                    "accumulation": [p.accumulation for p in programs],
-                    "bounds": [p.bounds for p in programs],
+                    "basis": strings([part.rule.basis for _, part in parts]),
+                    "calculation": strings(
+                        [part.rule.calculation for _, part in parts]
+                    ),
+                    "banding": strings([part.rule.banding for _, part in parts]),
+                    "measure": strings([part.rule.measure for _, part in parts]),
+                    "accumulation": strings([p.accumulation for p, _ in parts]),
+                    "bounds": strings([part.rule.bounds for _, part in parts]),
                     "min_collection_ratio": pa.array(
-                        [p.eligibility.min_collection_ratio for p in programs],
+                        [p.eligibility.min_collection_ratio for p, _ in parts],
                         pa.decimal128(9, 6),
                     ),
-                    "cap_amount": decimal_array(2, [p.cap for p in programs]),
-                    "minimum_payout": decimal_array(
-                        2, [p.minimum_payout for p in programs]
+                    "cap_amount": decimal_array(
+                        2, [part.rule.cap for _, part in parts]
                     ),
-                    "rounding": [p.rounding for p in programs],
+                    "program_cap_amount": decimal_array(
+                        2, [None if p.components is None else p.cap for p, _ in parts]
+                    ),
+                    "minimum_payout": decimal_array(
+                        2, [p.minimum_payout for p, _ in parts]
+                    ),
+                    "rounding": strings([p.rounding for p, _ in parts]),
                 }
             ),
         ),
@@ -366,13 +623,15 @@ def program_tables(programs: list[RebateProgram]) -> dict[str, ConfigTable]:
             TIERS_DDL,
             pa.table(
                 {
-                    "program_id": [p.program_id for p, _, _ in tiers],
+                    "program_key": strings([part.program_key for part, _, _ in tiers]),
                     "tier_no": pa.array([n for _, n, _ in tiers], pa.int32()),
-                    "tier_name": [t[0] for _, _, t in tiers],
-                    "lower_bound": decimal_array(3, [t[1] for _, _, t in tiers]),
-                    "upper_bound": decimal_array(3, [t[2] for _, _, t in tiers]),
-                    "rate": decimal_array(6, [t[3] for _, _, t in tiers]),
-                    "fixed_amount": decimal_array(2, [t[4] for _, _, t in tiers]),
+                    "tier_name": strings([t.name for _, _, t in tiers]),
+                    "lower_bound": decimal_array(3, [t.lower for _, _, t in tiers]),
+                    "upper_bound": decimal_array(3, [t.upper for _, _, t in tiers]),
+                    "rate": decimal_array(6, [t.rate for _, _, t in tiers]),
+                    "fixed_amount": decimal_array(
+                        2, [t.fixed_amount for _, _, t in tiers]
+                    ),
                 }
             ),
         ),
@@ -380,11 +639,9 @@ def program_tables(programs: list[RebateProgram]) -> dict[str, ConfigTable]:
             SCOPE_DDL,
             pa.table(
                 {
-                    "program_id": pa.array(
-                        [p.program_id for p, _, _ in scope], pa.string()
-                    ),
-                    "dimension": pa.array([d for _, d, _ in scope], pa.string()),
-                    "scope_value": pa.array([v for _, _, v in scope], pa.string()),
+                    "program_key": strings([part.program_key for part, _, _ in scope]),
+                    "dimension": strings([d for _, d, _ in scope]),
+                    "scope_value": strings([v for _, _, v in scope]),
                 }
             ),
         ),

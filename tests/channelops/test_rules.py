@@ -15,7 +15,7 @@ from channelops.rules import (
     load_scorecard,
     write_rules,
 )
-from channelops.rules.programs import RebateProgram
+from channelops.rules.programs import RebateProgram, program_tables
 from channelops.settings import DEFAULT_CONFIG_DIR, Settings
 from channelops.warehouse import Warehouse
 
@@ -78,6 +78,7 @@ def test_repository_programs_should_load() -> None:
         "accessories_per_unit",
         "annual_volume",
         "growth",
+        "quarterly_performance",
         "quarterly_volume",
     ]
     assert programs["annual_volume"].accumulation == "year"
@@ -202,14 +203,74 @@ def test_missing_scorecard_should_be_reported_as_missing(tmp_path: Path) -> None
         load_scorecard(tmp_path)
 
 
-def test_duplicate_program_ids_should_be_rejected(tmp_path: Path) -> None:
-    _program_file(tmp_path, name="a.yml")
-    _program_file(tmp_path, name="b.yml")
+def _version_file(config_dir: Path, name: str, version: int, dates: str) -> Path:
+    folder = config_dir / "programs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(
+        f"program_id: volume\nname: V\nversion: {version}\n{dates}\n"
+        "calculation: percentage\nrate: 0.01\n",
+        "utf-8",
+    )
+    return path
 
-    with pytest.raises(
-        ConfigError, match=r"program_id used twice: \['quarterly_volume'\]"
-    ):
+
+def _version_rejection(config_dir: Path, v1_dates: str, v2_dates: str) -> str:
+    _version_file(config_dir, "volume.yml", 1, v1_dates)
+    v2 = _version_file(config_dir, "volume_v2.yml", 2, v2_dates)
+    with pytest.raises(ConfigError) as caught:
+        load_programs(config_dir)
+    message = str(caught.value)
+    assert message.startswith(f"{v2}: ")
+    return message
+
+
+def test_versions_of_a_program_over_successive_quarters_should_load(
+    tmp_path: Path,
+) -> None:
+    _version_file(
+        tmp_path,
+        "volume.yml",
+        1,
+        "effective_from: 2026-02-15\neffective_to: 2026-06-30",
+    )
+    _version_file(tmp_path, "volume_v2.yml", 2, "effective_from: 2026-07-01")
+
+    programs = load_programs(tmp_path)
+
+    assert [p.program_key for p in programs] == ["volume@v1", "volume@v2"]
+
+
+def test_versions_whose_dates_overlap_should_be_rejected(tmp_path: Path) -> None:
+    message = _version_rejection(
+        tmp_path, "effective_from: 2026-01-01", "effective_from: 2026-07-01"
+    )
+
+    assert "effective_from: 2026-07-01 overlaps volume v1 in " in message
+    assert "(2026-01-01 to open-ended); set that version's effective_to" in message
+
+
+def test_versions_sharing_a_quarter_should_be_rejected(tmp_path: Path) -> None:
+    message = _version_rejection(
+        tmp_path,
+        "effective_from: 2026-01-01\neffective_to: 2026-05-14",
+        "effective_from: 2026-05-15",
+    )
+
+    assert "effective_from: 2026-05-15 shares 2026Q2 with volume v1" in message
+    assert "start v2 on 2026-07-01 or end v1 by 2026-03-31" in message
+
+
+def test_the_same_version_declared_twice_should_be_rejected(tmp_path: Path) -> None:
+    _program_file(tmp_path, name="a.yml")
+    second = _program_file(tmp_path, name="b.yml")
+
+    with pytest.raises(ConfigError) as caught:
         load_programs(tmp_path)
+
+    assert str(caught.value).startswith(
+        f"{second}: version: quarterly_volume v1 is also declared in "
+    )
 
 
 def test_empty_programs_folder_should_be_rejected(tmp_path: Path) -> None:
@@ -232,7 +293,7 @@ def test_written_rules_should_replace_the_config_tables(tmp_path: Path) -> None:
 
         tiers = warehouse.query(
             "select tier_no, lower_bound, upper_bound, rate "
-            "from config.rebate_tiers where program_id = 'quarterly_volume' "
+            "from config.rebate_tiers where program_key = 'quarterly_volume@v1' "
             "order by tier_no"
         )
         metrics = warehouse.query("select count(*) from config.scorecard_metrics")
@@ -479,3 +540,195 @@ def test_a_rate_on_a_count_of_new_customers_should_be_rejected(
     )
 
     assert "rate: basis 'new_customers' is a count" in message
+
+
+PERFORMANCE_TIERS = """\
+basis: target_attainment
+calculation: retroactive
+tiers:
+  - {name: 未达成, from: 0, to: 1.00, rate: 0}
+  - {name: 达成, from: 1.00, to: 1.20, rate: 0.01}
+  - {name: 超额, from: 1.20, rate: 0.02, amount: 3000}
+"""
+
+
+def test_a_performance_bonus_pays_a_rate_or_an_amount_on_attainment_tiers(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    (folder / "performance.yml").write_text(
+        "program_id: performance\nname: 季度业绩达成奖\nversion: 1\n"
+        "effective_from: 2026-01-01\n" + PERFORMANCE_TIERS,
+        "utf-8",
+    )
+
+    (program,) = load_programs(tmp_path)
+
+    assert program.banding == "retroactive"
+    assert [(t.lower, t.rate, t.fixed_amount) for t in program.normal_tiers()] == [
+        (Decimal("0"), Decimal("0"), Decimal("0")),
+        (Decimal("1.00"), Decimal("0.01"), Decimal("0")),
+        (Decimal("1.20"), Decimal("0.02"), Decimal("3000")),
+    ]
+
+
+def test_a_performance_bonus_accumulated_over_a_year_should_be_rejected(
+    tmp_path: Path,
+) -> None:
+    message = _program_text_rejection(
+        tmp_path, "accumulation: year\n" + PERFORMANCE_TIERS
+    )
+
+    assert "accumulation: basis 'target_attainment' pays the tier" in message
+    assert "it needs accumulation 'quarter', got 'year'" in message
+
+
+def test_an_attainment_tier_paying_nothing_declared_should_be_rejected(
+    tmp_path: Path,
+) -> None:
+    message = _program_text_rejection(
+        tmp_path,
+        PERFORMANCE_TIERS.replace(
+            "{name: 达成, from: 1.00, to: 1.20, rate: 0.01}",
+            "{name: 达成, from: 1.00, to: 1.20}",
+        ),
+    )
+
+    assert "tiers.1: give 'rate' (of the quarter's net sales) or 'amount'" in message
+
+
+def test_a_tier_amount_on_a_sales_basis_should_be_rejected(tmp_path: Path) -> None:
+    message = _program_rejection(
+        tmp_path,
+        "  - {name: 基础档, from: 0, to: 200000, rate: 0.01}\n"
+        "  - {name: 金牌档, from: 200000, rate: 0.02, amount: 500}\n",
+    )
+
+    assert "tiers.1.amount: a fixed amount per tier is for basis" in message
+
+
+TRIPLE_COMPONENTS = """\
+cap: 30000
+components:
+  - component_id: volume
+    name: 销量返利
+    calculation: percentage
+    rate: 0.01
+  - component_id: new_customers
+    name: 新客户奖励
+    basis: new_customers
+    calculation: per_unit
+    tiers:
+      - {name: 每位新客户, from: 0, per_unit: 200}
+  - component_id: co_marketing
+    name: 市场共建奖励
+    basis: co_marketing_spend
+    calculation: percentage
+    rate: 0.5
+    cap: 10000
+"""
+
+
+def test_a_program_with_components_computes_one_line_per_component(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "programs"
+    folder.mkdir()
+    (folder / "triple.yml").write_text(
+        "program_id: triple\nname: 三重激励\nversion: 2\n"
+        "effective_from: 2026-01-01\n" + TRIPLE_COMPONENTS,
+        "utf-8",
+    )
+
+    (program,) = load_programs(tmp_path)
+    rows = program_tables([program])["config.rebate_programs"][1].to_pylist()
+
+    assert [
+        (r["program_key"], r["line_item_id"], r["component_no"], r["basis"])
+        for r in rows
+    ] == [
+        ("triple@v2:volume", "triple:volume", 1, "net_sales"),
+        ("triple@v2:new_customers", "triple:new_customers", 2, "new_customers"),
+        ("triple@v2:co_marketing", "triple:co_marketing", 3, "co_marketing_spend"),
+    ]
+    assert [(r["cap_amount"], r["program_cap_amount"]) for r in rows] == [
+        (None, Decimal("30000.00")),
+        (None, Decimal("30000.00")),
+        (Decimal("10000.00"), Decimal("30000.00")),
+    ]
+
+
+def test_a_rule_field_beside_components_should_be_rejected(tmp_path: Path) -> None:
+    message = _program_text_rejection(
+        tmp_path, "calculation: percentage\n" + TRIPLE_COMPONENTS
+    )
+
+    assert "calculation: a program with components declares it in each" in message
+
+
+def test_a_bad_component_should_be_rejected_naming_its_key(tmp_path: Path) -> None:
+    message = _program_text_rejection(
+        tmp_path, TRIPLE_COMPONENTS.replace("per_unit: 200", "rate: 0.5")
+    )
+
+    assert "components.1.tiers.0.per_unit: required" in message
+
+
+def test_a_component_id_used_twice_should_be_rejected(tmp_path: Path) -> None:
+    message = _program_text_rejection(
+        tmp_path,
+        TRIPLE_COMPONENTS.replace("component_id: co_marketing", "component_id: volume"),
+    )
+
+    assert "components.2.component_id: 'volume' is used twice" in message
+
+
+def test_a_scope_naming_a_tier_the_scorecard_lacks_should_be_rejected(
+    tmp_path: Path,
+) -> None:
+    shutil.copy(DEFAULT_CONFIG_DIR / "scorecard.yml", tmp_path / "scorecard.yml")
+    message = _program_text_rejection(
+        tmp_path,
+        "calculation: percentage\nrate: 0.01\nscope: {partner_tiers: [core, gold]}\n",
+    )
+
+    assert (
+        "scope.partner_tiers: 'gold' is not a scorecard tier; expected one" in message
+    )
+    assert "core, growth, ordinary, insufficient_data (scorecard.yml)" in message
+
+
+def test_a_component_scoped_by_an_unknown_tier_should_be_rejected_by_its_key(
+    tmp_path: Path,
+) -> None:
+    shutil.copy(DEFAULT_CONFIG_DIR / "scorecard.yml", tmp_path / "scorecard.yml")
+    message = _program_text_rejection(
+        tmp_path,
+        TRIPLE_COMPONENTS.replace(
+            "    rate: 0.5\n", "    rate: 0.5\n    scope: {partner_tiers: [vip]}\n"
+        ),
+    )
+
+    assert "components.2.scope.partner_tiers: 'vip' is not a scorecard tier" in message
+
+
+def test_rules_written_again_keep_the_views_over_their_tables(tmp_path: Path) -> None:
+    programs = load_programs(DEFAULT_CONFIG_DIR)
+    scorecard = load_scorecard(DEFAULT_CONFIG_DIR)
+
+    with Warehouse(Settings(home=tmp_path)) as warehouse:
+        warehouse.ensure_schema()
+        write_rules(warehouse, programs, scorecard)
+        warehouse.execute(
+            "create view config.program_names as "
+            "select program_key from config.rebate_programs"
+        )
+        warehouse.execute("alter table config.rebate_tiers drop column fixed_amount")
+        write_rules(warehouse, programs[:1], scorecard)
+
+        names = warehouse.query("select program_key from config.program_names")
+        tiers = warehouse.query("select count(fixed_amount) from config.rebate_tiers")
+
+    assert names == [(programs[0].program_key,)]
+    assert tiers == [(len(programs[0].normal_tiers()),)]

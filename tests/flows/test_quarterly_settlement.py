@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import email
 import email.policy
+import shutil
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from email.message import EmailMessage
@@ -12,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from channelops.errors import GateBlocked
+from channelops.errors import ConfigError, GateBlocked
+from channelops.settings import load_settings
+from channelops.warehouse import Warehouse
 from flows.quarterly_settlement import quarterly_settlement
 from notifications.formatting import format_money
-from tests.conftest import ADVENTUREWORKS
+from tests.conftest import ADVENTUREWORKS, TEST_DATA
 
 PERIOD = "2019Q4"
 QUARTER_MONTHS = ("2019-10", "2019-11", "2019-12")
@@ -122,3 +125,34 @@ def test_settlement_with_a_header_only_sales_file_is_blocked_and_mails_no_partne
     alerts = read_messages(mail_server)
     assert len(alerts) == 1
     assert PERIOD in str(alerts[0]["Subject"])
+
+
+@pytest.mark.prefect
+def test_settlement_with_a_bad_program_file_stops_before_the_pull(
+    adventureworks_env: Path,
+    mail_server: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(TEST_DATA / "adventureworks" / "config", config)
+    broken = config / "programs" / "broken.yml"
+    broken.write_text(
+        "program_id: broken\nname: x\nversion: 1\neffective_from: 2019-01-01\n"
+        "calculation: retroactive\ntiers:\n"
+        "  - {name: a, from: 0, to: 100, rate: 0.01}\n"
+        "  - {name: b, from: 200, rate: 0.02}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CHANNELOPS_CONFIG_DIR", str(config))
+
+    with pytest.raises(ConfigError, match="tiers.1.from: gap between 100"):
+        quarterly_settlement(period=PERIOD)
+
+    with Warehouse(load_settings()) as warehouse:
+        warehouse.ensure_schema()
+        loaded = warehouse.query("select count(*) from ops.load_files")
+    assert loaded == [(0,)]
+    [alert] = read_messages(mail_server)
+    assert PERIOD in str(alert["Subject"])
+    assert f"ConfigError: {broken}: tiers.1.from: gap" in text_body(alert)

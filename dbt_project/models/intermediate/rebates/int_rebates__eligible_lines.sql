@@ -1,7 +1,12 @@
--- One row per program per order line that counts for it: sales and returns
--- (rebate credit notes never count) inside the program's scope, booked from
--- a year before the program starts (growth compares with that year) to its
--- end. A return counts negative in the quarter it is booked (clawback).
+-- One row per program version per order line that counts for it: sales
+-- and returns (rebate credit notes never count) inside the program's scope,
+-- booked inside the version's dates (is_effective) or inside the same dates
+-- a year before (is_prior_year: growth compares with them; they never count
+-- towards the version's own basis). A line can be both when a version runs
+-- longer than a year. A return counts negative in the quarter it is booked
+-- (clawback). A partner_tiers scope reads the scorecard tier the partner held
+-- at the end of the quarter before the line's (the scorecard never reads
+-- rebates, so this is no cycle); a partner without one is out of scope.
 -- For a new-customer basis only the lines of customers new to the partner in
 -- the accumulation period count: customers whose first sale with that
 -- partner (any product, any scope) falls in the period. A line without a
@@ -13,9 +18,8 @@
 -- sub-distributor's lines.
 -- For a co-marketing basis the lines are the partner's co-marketing
 -- activities instead, each counted in the quarter it ends (completed) with
--- its invested cost and a quantity of 1; only region and partner type
--- scope them.
-
+-- its invested cost and a quantity of 1; only region, partner type and
+-- partner tier scope them.
 with
 
 order_lines as (
@@ -48,6 +52,26 @@ activities as (
 
 ),
 
+scorecards as (
+
+    select * from {{ ref('int_scorecards__ranked') }}
+
+),
+
+-- The scorecard tier a partner held at the end of each quarter, put in the
+-- quarter after it: the tier a partner_tiers scope reads for that quarter.
+held_tiers as (
+
+    select
+        partner_id,
+        period_index + 1 as quarter_index,
+        tier as partner_tier
+
+    from scorecards
+    where grain = 'quarter'
+
+),
+
 first_sales as (
 
     select
@@ -74,6 +98,7 @@ lines_with_partner as (
         order_lines.product_category,
         partners.region,
         partners.partner_type,
+        held_tiers.partner_tier,
         order_lines.line_type,
         order_lines.net_amount,
         order_lines.quantity,
@@ -86,6 +111,11 @@ lines_with_partner as (
         on
             order_lines.partner_id = first_sales.partner_id
             and order_lines.customer_id = first_sales.customer_id
+    left join held_tiers
+        on
+            order_lines.partner_id = held_tiers.partner_id
+            and {{ quarter_index('order_lines.order_date') }}
+            = held_tiers.quarter_index
     where order_lines.line_type in ('sale', 'return')
 
 ),
@@ -93,7 +123,7 @@ lines_with_partner as (
 scoped_lines as (
 
     select
-        programs.program_id,
+        programs.program_key,
         programs.basis,
         case programs.basis
             when 'sub_distributor_sales'
@@ -116,6 +146,10 @@ scoped_lines as (
         lines_with_partner.order_line_id,
         lines_with_partner.order_id,
         lines_with_partner.order_date,
+        lines_with_partner.order_date >= programs.effective_from
+            as is_effective,
+        {{ rebate_in_prior_year('lines_with_partner.order_date') }}
+            as is_prior_year,
         {{ quarter_label('lines_with_partner.order_date') }} as period,
         {{ quarter_index('lines_with_partner.order_date') }} as quarter_index,
         cast(
@@ -155,17 +189,22 @@ scoped_lines as (
         and {{ rebate_in_scope(
             'partner_type', 'lines_with_partner.partner_type'
         ) }}
+        and {{ rebate_in_scope(
+            'partner_tier', 'lines_with_partner.partner_tier'
+        ) }}
 
 ),
 
 eligible_lines as (
 
     select
-        program_id,
+        program_key,
         partner_id,
         order_line_id,
         order_id,
         order_date,
+        is_effective,
+        is_prior_year,
         period,
         quarter_index,
         signed_amount,
@@ -176,7 +215,7 @@ eligible_lines as (
                 and line_type = 'sale'
                 and row_number() over (
                     partition by
-                        program_id,
+                        program_key,
                         partner_id,
                         customer_id,
                         is_new_customer,
@@ -205,11 +244,13 @@ eligible_lines as (
 activity_lines as (
 
     select
-        programs.program_id,
+        programs.program_key,
         activities.partner_id,
         activities.activity_id as order_line_id,
         activities.activity_id as order_id,
         activities.end_date as order_date,
+        activities.end_date >= programs.effective_from as is_effective,
+        {{ rebate_in_prior_year('activities.end_date') }} as is_prior_year,
         {{ quarter_label('activities.end_date') }} as period,
         {{ quarter_index('activities.end_date') }} as quarter_index,
         cast(
@@ -221,6 +262,11 @@ activity_lines as (
     from activities
     left join partners
         on activities.partner_id = partners.partner_id
+    left join held_tiers
+        on
+            activities.partner_id = held_tiers.partner_id
+            and {{ quarter_index('activities.end_date') }}
+            = held_tiers.quarter_index
     inner join programs
         on
             activities.end_date
@@ -234,6 +280,7 @@ activity_lines as (
         and programs.basis in ('co_marketing_spend', 'co_marketing_activities')
         and {{ rebate_in_scope('region', 'partners.region') }}
         and {{ rebate_in_scope('partner_type', 'partners.partner_type') }}
+        and {{ rebate_in_scope('partner_tier', 'held_tiers.partner_tier') }}
 
 ),
 

@@ -1,11 +1,13 @@
--- One row per program per partner per effective quarter: what the quarter
+-- One row per program version per partner per quarter: what the quarter
 -- pays. The balance available is what was carried in plus the quarter's
 -- entitlement movement (the accumulated entitlement minus what was already
 -- entitled for the period). It is paid when it is positive and reaches the
 -- program's minimum payout; otherwise it is carried forward to the next
 -- quarter, negative balances (clawbacks) included, and never paid. The
--- running balance is a recursive query, nested so that dbt can put its own
--- CTEs (unit-test fixtures) in front of the model's.
+-- balance runs per statement line (line_item_id), so it carries from one
+-- version of a program into the next. The running balance is a recursive
+-- query, nested so that dbt can put its own CTEs (unit-test fixtures) in
+-- front of the model's.
 
 with
 
@@ -20,7 +22,7 @@ ordered as (
     select
         *,
         row_number() over (
-            partition by program_id, partner_id order by quarter_index
+            partition by line_item_id, partner_id order by quarter_index
         ) as sequence_no
 
     from entitlements
@@ -48,7 +50,7 @@ settled as (
     inner join (  -- noqa: ST05
 
         with recursive balances (
-            program_id,
+            line_item_id,
             partner_id,
             sequence_no,
             carried_in_amount,
@@ -56,7 +58,7 @@ settled as (
         ) as (
 
             select
-                program_id,
+                line_item_id,
                 partner_id,
                 sequence_no,
                 cast(0 as decimal(18, 2)) as carried_in_amount,
@@ -68,7 +70,7 @@ settled as (
             union all
 
             select
-                ordered.program_id,
+                ordered.line_item_id,
                 ordered.partner_id,
                 ordered.sequence_no,
                 cast(
@@ -97,7 +99,7 @@ settled as (
             inner join ordered
                 -- noqa: disable=ST09
                 on
-                    balances.program_id = ordered.program_id
+                    balances.line_item_id = ordered.line_item_id
                     and balances.partner_id = ordered.partner_id
                     and balances.sequence_no + 1 = ordered.sequence_no
         -- noqa: enable=ST09
@@ -108,7 +110,7 @@ settled as (
 
     ) as balances
         on
-            ordered.program_id = balances.program_id
+            ordered.line_item_id = balances.line_item_id
             and ordered.partner_id = balances.partner_id
             and ordered.sequence_no = balances.sequence_no
 

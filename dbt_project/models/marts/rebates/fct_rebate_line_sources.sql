@@ -1,6 +1,6 @@
 -- One row per program statement line per order line booked in that quarter
--- that counts for the program: the drill-down behind a line's
--- source_line_count.
+-- inside the program version's dates that counts for it: the drill-down
+-- behind a line's source_line_count.
 
 with
 
@@ -31,10 +31,12 @@ sources as (
     from statement_lines
     inner join eligible_lines
         on
-            statement_lines.program_id = eligible_lines.program_id
+            statement_lines.program_key = eligible_lines.program_key
             and statement_lines.partner_id = eligible_lines.partner_id
             and statement_lines.period = eligible_lines.period
-    where statement_lines.line_kind = 'program'
+    where
+        statement_lines.line_kind = 'program'
+        and eligible_lines.is_effective
 
 )
 

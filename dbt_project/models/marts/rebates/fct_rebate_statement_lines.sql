@@ -1,8 +1,9 @@
--- One row per statement line: a partner's settlement under one program for
--- one quarter, or one approved manual adjustment, with everything that
--- explains it (basis, tier reached, rate, convention, what was already
--- entitled, what is carried) and the count of source lines behind it
--- (fct_rebate_line_sources holds their ids). Each amount is rounded once,
+-- One row per statement line: a partner's settlement under one program (or
+-- one component of a program, named after it) for one quarter, or one
+-- approved manual adjustment, with everything that explains it (basis,
+-- tier reached, rate, convention, what was already entitled, what is
+-- carried) and the count of source lines behind it (fct_rebate_line_sources
+-- holds their ids). Each amount is rounded once,
 -- half away from zero, to the fen, so a statement's total is the sum of its
 -- printed lines.
 
@@ -48,9 +49,15 @@ program_lines as (
     select
         settlements.partner_id,
         settlements.period,
-        settlements.program_id,
+        settlements.line_item_id,
+        settlements.program_key,
+        programs.program_id,
+        programs.component_no,
+        programs.component_id,
+        programs.component_name,
         'program' as line_kind,
-        programs.program_name,
+        programs.program_name
+        || coalesce(' · ' || programs.component_name, '') as program_name,
         programs.program_version,
         programs.calculation,
         programs.banding,
@@ -63,6 +70,7 @@ program_lines as (
         settlements.basis_quantity,
         settlements.measured_basis,
         settlements.prior_year_volume,
+        settlements.target_amount,
         settlements.tier_no,
         settlements.tier_name,
         settlements.rate,
@@ -73,6 +81,7 @@ program_lines as (
         settlements.cumulative_collected,
         settlements.is_capped,
         settlements.cap_amount,
+        settlements.program_cap_amount,
         settlements.minimum_payout,
         settlements.entitlement_amount,
         settlements.previously_entitled_amount,
@@ -83,7 +92,7 @@ program_lines as (
 
     from settlements
     inner join programs
-        on settlements.program_id = programs.program_id
+        on settlements.program_key = programs.program_key
     left join partner_periods
         on
             settlements.partner_id = partner_periods.partner_id
@@ -100,7 +109,12 @@ adjustment_lines as (
     select
         partner_id,
         period,
+        'adjustment-' || adjustment_id as line_item_id,
+        cast(null as varchar) as program_key,
         'adjustment-' || adjustment_id as program_id,
+        0 as component_no,
+        cast(null as varchar) as component_id,
+        cast(null as varchar) as component_name,
         'adjustment' as line_kind,
         coalesce(program_id, '-') as program_name,
         0 as program_version,
@@ -115,6 +129,7 @@ adjustment_lines as (
         cast(0 as decimal(18, 3)) as basis_quantity,
         cast(0 as decimal(18, 3)) as measured_basis,
         cast(0 as decimal(18, 3)) as prior_year_volume,
+        cast(null as decimal(18, 2)) as target_amount,
         cast(null as integer) as tier_no,
         '-' as tier_name,
         cast(0 as decimal(18, 6)) as rate,
@@ -125,6 +140,7 @@ adjustment_lines as (
         cast(0 as decimal(18, 2)) as cumulative_collected,
         false as is_capped,
         cast(null as decimal(18, 2)) as cap_amount,
+        cast(null as decimal(18, 2)) as program_cap_amount,
         cast(0 as decimal(18, 2)) as minimum_payout,
         amount as entitlement_amount,
         cast(0 as decimal(18, 2)) as previously_entitled_amount,
@@ -150,15 +166,20 @@ numbered as (
 
     select
         partner_id || '-' || period as statement_key,
-        partner_id || '-' || period || '-' || program_id as statement_line_key,
+        partner_id || '-' || period || '-' || line_item_id
+            as statement_line_key,
         partner_id,
         period,
         row_number() over (
             partition by partner_id, period
-            order by line_kind desc, program_id asc
+            order by line_kind desc, program_id asc, component_no asc
         ) as line_no,
         line_kind,
+        line_item_id,
+        program_key,
         program_id,
+        component_id,
+        component_name,
         program_name,
         program_version,
         calculation,
@@ -172,6 +193,7 @@ numbered as (
         basis_quantity,
         measured_basis,
         prior_year_volume,
+        target_amount,
         tier_no,
         tier_name,
         rate,
@@ -182,6 +204,7 @@ numbered as (
         cumulative_collected,
         is_capped,
         cap_amount,
+        program_cap_amount,
         minimum_payout,
         entitlement_amount,
         previously_entitled_amount,

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        program_id,
+        program_key,
         dimension,
         scope_value
 

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        program_id,
+        program_key,
         tier_no,
         tier_name,
         cast(lower_bound as decimal(18, 3)) as lower_bound,
