@@ -27,6 +27,7 @@ from channelops.mapping import DatasetMapping
 
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".psv")
 # Bytes read and decoded at a time: big enough that decoding runs at the
 # codec's speed, small enough that a file never sits in memory whole.
 READ_CHUNK_BYTES = 1 << 20
@@ -161,7 +162,7 @@ def open_rows(path: Path, mapping: DatasetMapping) -> OpenedFile:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _open_xlsx(path, mapping)
-    if suffix in (".csv", ".txt", ".tsv", ".psv"):
+    if suffix in CSV_SUFFIXES:
         return _open_csv(path, mapping)
     raise InputError(
         f"{path.name}: cannot read files of type {suffix!r}; "
