@@ -29,15 +29,15 @@ from __future__ import annotations
 
 import csv
 import string
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TextIO
+from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from channelops.contract import SCALES, SQL_TYPES, ContractField, Dataset, FieldType
 from channelops.mapping import DatasetMapping, FieldSource
@@ -55,10 +55,15 @@ from channelops.readers import (
 )
 
 # What ``str.strip()`` removes (every character whose ``isspace()`` is true),
-# for DuckDB's trim(), which otherwise removes spaces only.
+# as a regular-expression class: DuckDB's trim() removes spaces only, and
+# with a list of characters to remove it is ten times slower than this.
 PYTHON_WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
     "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+WHITESPACE_CLASS = (
+    r"[\t-\r\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}"
+    r"\x{202f}\x{205f}\x{3000}]"
 )
 # Encodings DuckDB reads as they are; other files are transcoded first.
 UTF8_ENCODINGS = frozenset({"utf-8", "utf-8-sig"})
@@ -68,28 +73,18 @@ SQL_SEPARATORS = {",": ",", ".": r"\.", "'": "'", " ": " ", "_": "_"}
 # DuckDB may take 80 % of the machine per database by default; beyond this
 # a file's tables spill to disk, so parse workers stay within bounds.
 BULK_MEMORY_LIMIT = "1GB"
-# Rows handed back to the row parser are fetched this many at a time.
+# Rows handed back to the row parser are fetched this many at a time, and
+# typed values go to DuckDB this many at a time (as lists of text).
 UNCLEAN_BATCH_ROWS = 10_000
-ARROW_TYPES: dict[FieldType, pa.DataType] = {
-    FieldType.DATE: pa.date32(),
-    FieldType.TIMESTAMP: pa.timestamp("us"),
-    FieldType.BOOLEAN: pa.bool_(),
-}
+VALUE_BATCH_ROWS = 100_000
 
 
 class NotSimple(Exception):
     """The file cannot be typed in bulk; the message says why, for the log."""
 
 
-def arrow_type(field_type: FieldType) -> pa.DataType:
-    """The Arrow type of a contract field's typed values."""
-    if field_type in SCALES:
-        return pa.decimal128(DECIMAL_PRECISION, SCALES[field_type])
-    return ARROW_TYPES.get(field_type, pa.string())
-
-
 def _output_type(field_type: FieldType) -> str:
-    """The SQL type of ``arrow_type``: every decimal has 18 digits."""
+    """The SQL type of a field's typed values: every decimal has 18 digits."""
     if field_type in SCALES:
         return f"decimal({DECIMAL_PRECISION},{SCALES[field_type]})"
     return SQL_TYPES[field_type]
@@ -135,10 +130,7 @@ def inspect_csv(
     # is left out of a copy rather than skipped.
     in_place = encoding in UTF8_ENCODINGS and not any('"' in h for h in lines.consumed)
     copy = None if in_place else scratch / "data.utf8.csv"
-    with _text_sink(copy) as sink:
-        for piece in lines.rest():
-            data.feed(piece)
-            sink.write(piece)
+    _check_data(lines.rest(), data, copy)
     ends.check()
     if data.records == 0:
         raise NotSimple("it has no data rows")
@@ -146,22 +138,16 @@ def inspect_csv(
     return SimpleCsv(encoding, header, copy or path, skip, data.records)
 
 
-class _Discard:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def __enter__(self) -> _Discard:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _text_sink(copy: Path | None) -> TextIO | _Discard:
-    """Where the data lines go: a UTF-8 copy, or nowhere for a UTF-8 file."""
+def _check_data(pieces: Iterator[str], data: _DataLines, copy: Path | None) -> None:
+    """Feed every piece of the data lines to ``data``, and to ``copy`` if any."""
     if copy is None:
-        return _Discard()
-    return copy.open("w", encoding="utf-8", newline="")
+        for piece in pieces:
+            data.feed(piece)
+        return
+    with copy.open("w", encoding="utf-8", newline="") as sink:
+        for piece in pieces:
+            data.feed(piece)
+            sink.write(piece)
 
 
 class _Lines:
@@ -320,7 +306,7 @@ def _raw_sql(field: ContractField, source: FieldSource, columns: dict[str, str])
                 "than join columns"
             )
         # As parsing.source_value: each cell stripped, a missing one empty.
-        parts.append(_stripped(f"coalesce({columns[name]}, '')"))
+        parts.append(strip_sql(f"coalesce({columns[name]}, '')"))
     return f"concat({', '.join(parts)})" if parts else "''"
 
 
@@ -332,16 +318,17 @@ class BulkRows:
         simple: SimpleCsv,
         dataset: Dataset,
         context: ParseContext,
-        spill: Path,
+        work: Path,
     ) -> None:
         self._simple, self._dataset, self._context = simple, dataset, context
         self._plans = _plans(dataset, context.mapping, simple.header)
         self._header_row = context.mapping.header_row
-        # Tables beyond the memory limit spill to files in ``spill``.
+        # Tables beyond the memory limit spill to files in ``work``.
+        self._work = work
         self._db = duckdb.connect(
             config={
                 "memory_limit": BULK_MEMORY_LIMIT,
-                "temp_directory": str(spill),
+                "temp_directory": str(work / "spill"),
                 "preserve_insertion_order": True,
             },
         )
@@ -396,7 +383,7 @@ class BulkRows:
         """Type every field of every row; the number of rows not clean."""
         for index, plan in enumerate(self._plans):
             if plan.how == "lookup":
-                self._db.register(f"lookup_{index}", self._lookup(plan))
+                self._lookup(f"lookup_{index}", plan)
         typing = _typed_select(
             self._plans, self._context.mapping, len(self._simple.header)
         )
@@ -404,32 +391,36 @@ class BulkRows:
         (unclean,) = self._one("select count(*) from typed where not clean")
         return int(unclean)
 
-    def _lookup(self, plan: _FieldPlan) -> pa.Table:
+    def _lookup(self, name: str, plan: _FieldPlan) -> None:
         """Each distinct raw text of a field, typed by the row parser's reader."""
         assert plan.source is not None
         read = value_reader(plan.field, plan.source, self._context)
+        output = _output_type(plan.field.type)
+        self._db.execute(
+            f"create table {name} (raw varchar, value {output}, clean boolean)"
+        )
         texts = [
             t
             for (t,) in self._db.execute(
                 f"select distinct {plan.raw} from cells"
             ).fetchall()
         ]
-        values: list[Any] = []
-        clean: list[bool] = []
-        for text in texts:
-            try:
-                values.append(read(text))
-                clean.append(True)
-            except FieldProblem:
-                values.append(None)
-                clean.append(False)
-        return pa.table(
-            {
-                "raw": pa.array(texts, pa.string()),
-                "value": pa.array(values, arrow_type(plan.field.type)),
-                "clean": pa.array(clean, pa.bool_()),
-            }
-        )
+        for start in range(0, len(texts), VALUE_BATCH_ROWS):
+            raws = texts[start : start + VALUE_BATCH_ROWS]
+            values: list[str | None] = []
+            clean: list[bool] = []
+            for text in raws:
+                try:
+                    values.append(_exact_text(read(text)))
+                    clean.append(True)
+                except FieldProblem:
+                    values.append(None)
+                    clean.append(False)
+            self._db.execute(
+                f"insert into {name} select unnest(?), "
+                f"cast(unnest(?) as {output}), unnest(?)",
+                (raws, values, clean),
+            )
 
     def unclean_rows(self) -> Iterator[SourceRow]:
         """The rows that are not clean, in file order, as the CSV reader gives them."""
@@ -442,18 +433,23 @@ class BulkRows:
                 values = dict(zip(header, cells, strict=True))
                 yield SourceRow(header_row + number, values)
 
-    def replace_unclean(self, typed: Iterable[pa.Table]) -> None:
-        """Put the row parser's rows without problems where the unclean rows were."""
+    def replace_unclean(self, typed: list[dict[str, Any]]) -> None:
+        """Put the row parser's rows without problems where the unclean rows were.
+
+        ``typed`` are the row parser's values, with ``_row_number``.
+        """
         self._db.execute("delete from typed where not clean")
-        names = ", ".join(self._dataset.field_names)
-        for batch in typed:
-            self._db.register("parsed_rows", batch)
+        fields = self._dataset.fields
+        names = ", ".join(f.name for f in fields)
+        casts = "".join(f", cast(unnest(?) as {_output_type(f.type)})" for f in fields)
+        for start in range(0, len(typed), VALUE_BATCH_ROWS):
+            rows = typed[start : start + VALUE_BATCH_ROWS]
+            numbers = [row["_row_number"] - self._header_row for row in rows]
+            columns = [[_exact_text(row[f.name]) for row in rows] for f in fields]
             self._db.execute(
-                f"insert into typed (n, {names}, clean) "
-                f"select _row_number - {self._header_row}, {names}, true "
-                "from parsed_rows"
+                f"insert into typed (n, {names}, clean) select unnest(?){casts}, true",
+                (numbers, *columns),
             )
-            self._db.unregister("parsed_rows")
 
     def duplicate_keys(self) -> list[tuple[int, tuple[Any, ...], int]]:
         """(row, key, first row with that key) of every later row with a key."""
@@ -500,7 +496,7 @@ def _typed_select(plans: list[_FieldPlan], mapping: DatasetMapping, width: int) 
             values.append(f"cast(l{i}.value as {output}) as {field.name}")
             clean.append(f"coalesce(l{i}.clean, false)")
             continue
-        steps[0].append(f"{_stripped(plan.raw)} as t{i}")
+        steps[0].append(f"{strip_sql(plan.raw)} as t{i}")
         steps[1].append(f"{_nulled(f't{i}', source, mapping.null_values)} as u{i}")
         steps[2].append(f"{_translated(f'u{i}', source)} as v{i}")
         steps[2].append(f"(u{i} is null or u{i} = '') as m{i}")
@@ -539,8 +535,29 @@ def _typed_select(plans: list[_FieldPlan], mapping: DatasetMapping, width: int) 
     )
 
 
-def _stripped(text: str) -> str:
-    return f"trim({text}, {_literal(PYTHON_WHITESPACE)})"
+def _exact_text(value: Any) -> str | None:
+    """A typed value as text that DuckDB casts back to exactly that value."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    raise TypeError(f"expected a typed contract value, got {value!r}")
+
+
+def strip_sql(text: str) -> str:
+    """``text.strip()`` in SQL; most cells have nothing to strip."""
+    ends = _literal(f"^{WHITESPACE_CLASS}|{WHITESPACE_CLASS}$")
+    runs = _literal(f"^{WHITESPACE_CLASS}+|{WHITESPACE_CLASS}+$")
+    return (
+        f"case when regexp_matches({text}, {ends}) "
+        f"then regexp_replace({text}, {runs}, '', 'g') else {text} end"
+    )
 
 
 def _nulled(text: str, source: FieldSource, nulls: list[str]) -> str:

@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from channelops.bulk import BulkRows, NotSimple, arrow_type, inspect_csv
-from channelops.contract import DATASETS, LOAD_ORDER, Dataset
+from channelops.bulk import BulkRows, NotSimple, inspect_csv
+from channelops.contract import DATASETS, LOAD_ORDER, SCALES, Dataset, FieldType
 from channelops.errors import InputError
 from channelops.mapping import DatasetMapping, SourceMapping, load_mappings
 from channelops.parsing import FieldProblem, ParseContext, field_reader
@@ -49,8 +49,9 @@ DELETE_CHUNK = 500
 # Typed rows are turned into Arrow columns this many at a time, so a big
 # file never sits in memory as Python objects all at once.
 ARROW_CHUNK_ROWS = 100_000
-# Files are parsed in worker processes (at most this many) when the load is
-# at least this big; below it, starting the workers costs more than it saves.
+# Files are parsed in worker processes (at most this many) when the files to
+# type row by row are at least this big; below it, starting the workers
+# costs more than it saves. Bulk typing already keeps every core busy.
 MAX_PARSE_WORKERS = 4
 PARALLEL_PARSE_BYTES = 32 << 20
 # The date that places a row of each dataset in a period, for recording the
@@ -229,14 +230,21 @@ def _load_all(
 
 
 def _parsed(jobs: list[_FileJob]) -> Iterator[_ParsedFile]:
-    """Each job's file parsed, in order; big loads in worker processes.
+    """Each job's file parsed, in order; big row-by-row loads in worker processes.
 
-    Parsing is pure Python and holds one core; files are independent, so
-    with more than one core and enough bytes to repay starting the workers
-    they are parsed side by side while this process writes the warehouse.
+    Typing row by row is pure Python and holds one core; files are
+    independent, so with more than one core and enough such bytes to repay
+    starting the workers they are parsed side by side while this process
+    writes the warehouse. CSV files are expected to be typed in bulk, which
+    DuckDB spreads over the cores itself; a CSV file that turns out not to be
+    simple is then typed row by row in this process.
     """
     workers = min(len(jobs), os.cpu_count() or 1, MAX_PARSE_WORKERS)
-    size = sum(job.path.stat().st_size for job in jobs)
+    size = sum(
+        job.path.stat().st_size
+        for job in jobs
+        if not (job.bulk and job.path.suffix.lower() in CSV_SUFFIXES)
+    )
     if workers < 2 or size < PARALLEL_PARSE_BYTES:
         yield from map(_parse_file, jobs)
         return
@@ -291,7 +299,7 @@ def _parse_in_bulk(
         _require_columns(
             job.path, job.source, dataset.name, context.mapping, simple.header
         )
-        with BulkRows(simple, dataset, context, work / "spill") as rows:
+        with BulkRows(simple, dataset, context, work) as rows:
             rows.load()
             unclean = rows.type_rows()
             rejections: list[Rejection] = []
@@ -301,7 +309,7 @@ def _parse_in_bulk(
                 rejections.extend(problems)
                 if not problems:
                     typed_rows.append(values)
-            rows.replace_unclean(_arrow_batches(dataset, typed_rows, job))
+            rows.replace_unclean(typed_rows)
             rejections += [
                 _duplicate_key(dataset, row_number, key, first)
                 for row_number, key, first in rows.duplicate_keys()
@@ -382,10 +390,7 @@ def _load_file(
             f"delete from raw.{dataset.name} where _source = ? and _file_name = ?",
             (job.source, job.path.name),
         )
-        with pq.ParquetFile(parsed.rows) as rows:
-            for batch in rows.iter_batches(ARROW_CHUNK_ROWS):
-                table = pa.Table.from_batches([batch])
-                warehouse.insert_arrow(f"raw.{dataset.name}", table)
+        warehouse.insert_parquet(f"raw.{dataset.name}", parsed.rows, ARROW_CHUNK_ROWS)
         load.rejections.extend(
             _cross_file_problems(warehouse, dataset, job.source, job.path.name)
         )
@@ -488,25 +493,31 @@ def _row_parser(
     return parse
 
 
+ARROW_TYPES: dict[FieldType, pa.DataType] = {
+    FieldType.DATE: pa.date32(),
+    FieldType.TIMESTAMP: pa.timestamp("us"),
+    FieldType.BOOLEAN: pa.bool_(),
+}
+
+
+def _arrow_type(field_type: FieldType) -> pa.DataType:
+    if field_type in SCALES:
+        return pa.decimal128(18, SCALES[field_type])
+    return ARROW_TYPES.get(field_type, pa.string())
+
+
 def _arrow_batch(
     dataset: Dataset, rows: list[dict[str, Any]], job: _FileJob
 ) -> pa.Table:
     count = len(rows)
     arrays = {
-        f.name: pa.array([r[f.name] for r in rows], type=arrow_type(f.type))
+        f.name: pa.array([r[f.name] for r in rows], type=_arrow_type(f.type))
         for f in dataset.fields
     }
     for name, value in _lineage(job).items():
         arrays[name] = pa.array([value] * count, type=pa.string())
     arrays["_row_number"] = pa.array([r["_row_number"] for r in rows], type=pa.int32())
     return pa.table(arrays)
-
-
-def _arrow_batches(
-    dataset: Dataset, rows: list[dict[str, Any]], job: _FileJob
-) -> Iterator[pa.Table]:
-    for start in range(0, len(rows), ARROW_CHUNK_ROWS):
-        yield _arrow_batch(dataset, rows[start : start + ARROW_CHUNK_ROWS], job)
 
 
 def _lineage(job: _FileJob) -> dict[str, str]:
@@ -581,23 +592,25 @@ def _record(warehouse: Warehouse, load: FileLoad, batch_id: str) -> None:
         (load.source, load.file_name),
     )
     rejections = load.rejections
-    warehouse.insert_arrow(
-        "ops.quarantine",
-        pa.table(
-            {
-                "batch_id": [batch_id] * len(rejections),
-                "source": [load.source] * len(rejections),
-                "dataset": [load.dataset] * len(rejections),
-                "file_name": [load.file_name] * len(rejections),
-                "row_number": pa.array(
-                    [r.row_number for r in rejections], type=pa.int32()
-                ),
-                "field": [r.field for r in rejections],
-                "value": pa.array([r.value for r in rejections], type=pa.string()),
-                "reason": [r.reason for r in rejections],
-            }
-        ),
-    )
+    if rejections:
+        # Only then: building an Arrow table costs pyarrow's pandas import.
+        warehouse.insert_arrow(
+            "ops.quarantine",
+            pa.table(
+                {
+                    "batch_id": [batch_id] * len(rejections),
+                    "source": [load.source] * len(rejections),
+                    "dataset": [load.dataset] * len(rejections),
+                    "file_name": [load.file_name] * len(rejections),
+                    "row_number": pa.array(
+                        [r.row_number for r in rejections], type=pa.int32()
+                    ),
+                    "field": [r.field for r in rejections],
+                    "value": pa.array([r.value for r in rejections], type=pa.string()),
+                    "reason": [r.reason for r in rejections],
+                }
+            ),
+        )
     warehouse.execute(
         "insert into ops.load_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
@@ -26,7 +27,12 @@ from hypothesis import strategies as st
 
 from bench.generate import generate, scale_of
 from bench.run import bench_config
-from channelops.bulk import PYTHON_WHITESPACE, NotSimple, inspect_csv
+from channelops.bulk import (
+    PYTHON_WHITESPACE,
+    NotSimple,
+    inspect_csv,
+    strip_sql,
+)
 from channelops.demo import generate_demo
 from channelops.mapping import DatasetMapping
 from channelops.pull import FileLoad, pull
@@ -650,6 +656,15 @@ def test_python_whitespace_should_be_what_str_strip_removes() -> None:
     assert PYTHON_WHITESPACE == "".join(
         chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()
     )
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(st.text(st.sampled_from([*PYTHON_WHITESPACE, "a", "中", "\u200b", "\ufeff"])))
+def test_text_should_be_stripped_in_sql_as_str_strip_strips(text: str) -> None:
+    with duckdb.connect() as db:
+        (stripped,) = db.execute(f"select {strip_sql('?')}", (text,) * 3).fetchone()
+
+    assert stripped == text.strip()
 
 
 def _inspected(
