@@ -259,13 +259,8 @@ def run_stages(
     from bench.report import stages_markdown, summarise_stages
 
     summary = summarise_stages(scale, runs, info)
-    out.mkdir(parents=True, exist_ok=True)
     name = f"{_label(scale.lines)}-{'-'.join(s.replace(' ', '_') for s in stages)}"
-    (out / f"{name}.json").write_text(
-        json.dumps({"summary": summary, "runs": runs}, indent=2, default=str),
-        encoding="utf-8",
-    )
-    (out / f"{name}.md").write_text(stages_markdown(summary), encoding="utf-8")
+    _write_results(out / name, summary, runs, stages_markdown(summary))
     return summary
 
 
@@ -285,14 +280,20 @@ def run_benchmark(
     from bench.report import markdown, summarise
 
     summary = summarise(scale, runs, info)
-    out.mkdir(parents=True, exist_ok=True)
-    name = f"{_label(scale.lines)}"
-    (out / f"{name}.json").write_text(
+    _write_results(out / _label(scale.lines), summary, runs, markdown(summary))
+    return summary
+
+
+def _write_results(
+    stem: Path, summary: dict[str, Any], runs: list[dict[str, Any]], table: str
+) -> None:
+    """``<stem>.json`` with every measurement and ``<stem>.md`` with the table."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(
         json.dumps({"summary": summary, "runs": runs}, indent=2, default=str),
         encoding="utf-8",
     )
-    (out / f"{name}.md").write_text(markdown(summary), encoding="utf-8")
-    return summary
+    stem.with_suffix(".md").write_text(table, encoding="utf-8")
 
 
 def _free_port() -> int:
