@@ -7,7 +7,8 @@ import logging
 from pathlib import Path
 
 from bench.generate import scale_of
-from bench.run import run_benchmark
+from bench.report import markdown, stages_markdown
+from bench.run import run_benchmark, run_stages
 from channelops.settings import PROJECT_DIR
 
 
@@ -18,13 +19,21 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--work", type=Path, default=PROJECT_DIR / "var" / "bench")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results")
+    parser.add_argument(
+        "--stages",
+        default=None,
+        help="only these stages, comma-separated (e.g. pull), without the ratios",
+    )
     options = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     scale = scale_of(options.lines, options.partners)
+    if options.stages:
+        stages = [s.strip() for s in options.stages.split(",")]
+        only = run_stages(scale, options.work, options.out, stages, options.repeats)
+        print(stages_markdown(only))
+        return
     summary = run_benchmark(scale, options.work, options.out, options.repeats)
-    from bench.report import markdown
-
     print(markdown(summary))
 
 

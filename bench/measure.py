@@ -1,4 +1,5 @@
-"""Run a command and measure it: wall time and the peak RSS of its process tree.
+"""Run a command and measure it: wall time, CPU time and the peak RSS of its
+process tree.
 
 Linux only: the tree is read from ``/proc`` every few milliseconds, so a
 child that lives shorter than one poll can be missed (the poll interval is
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -26,6 +28,9 @@ class Measured:
     peak_rss_bytes: int
     result: dict[str, Any] = field(default_factory=dict)
     log_tail: str = ""
+    # User + system CPU of the process and the children it waited for: on a
+    # shared machine far steadier than wall time, which waits for the cores.
+    cpu_seconds: float = 0.0
 
 
 def _children(pid: int) -> list[int]:
@@ -65,6 +70,7 @@ def run_measured(
     """Run ``command`` to its end; raise with the log's tail if it fails."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w", encoding="utf-8") as out:
+        used_before = _children_cpu_seconds()
         started = time.perf_counter()
         process = subprocess.Popen(
             command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT
@@ -74,6 +80,7 @@ def run_measured(
             peak = max(peak, tree_rss_bytes(process.pid))
             time.sleep(POLL_SECONDS)
         seconds = time.perf_counter() - started
+        cpu_seconds = _children_cpu_seconds() - used_before
     text = log.read_text(encoding="utf-8", errors="replace")
     tail = "\n".join(text.splitlines()[-40:])
     if process.returncode != 0:
@@ -84,4 +91,9 @@ def run_measured(
     for line in text.splitlines():
         if line.startswith(RESULT_MARK):
             result = json.loads(line[len(RESULT_MARK) :])
-    return Measured(seconds, peak, result, tail)
+    return Measured(seconds, peak, result, tail, cpu_seconds)
+
+
+def _children_cpu_seconds() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime

@@ -39,6 +39,7 @@ def _stage_summary(measured: list[dict[str, Any]]) -> dict[str, Any]:
         "seconds": middle,
         "seconds_all": seconds,
         "peak_rss_bytes": max(m["peak_rss_bytes"] for m in measured),
+        "cpu_seconds": _median([m.get("cpu_seconds", 0.0) for m in measured]),
         "rows": rows,
         "rows_per_second": rows / middle if middle else 0.0,
         "result": measured[0]["result"],
@@ -95,6 +96,48 @@ def summarise(
     }
 
 
+def summarise_stages(
+    scale: Scale, runs: list[dict[str, Any]], info: dict[str, Any]
+) -> dict[str, Any]:
+    """Medians of the stages a ``--stages`` run measured."""
+    return {
+        "scale": {"lines": scale.lines, "partners": scale.partners},
+        "repeats": len(runs),
+        "machine": info,
+        "stages": {s: _stage_summary([r[s] for r in runs]) for s in runs[0]},
+    }
+
+
+def _machine_line(summary: dict[str, Any]) -> str:
+    info = summary["machine"]
+    return (
+        f"Machine: {info['cpus']} CPUs ({info['cpu_model']}), "
+        f"{info['memory_gib']} GiB, shared with other work (load average at start "
+        f"{', '.join(f'{x:.1f}' for x in info['load_average_at_start'])}); "
+        f"Python {info['python']}, DuckDB {info['duckdb']}; "
+        f"{summary['repeats']} repeat(s), medians; run {info['started_at']}."
+    )
+
+
+def stages_markdown(summary: dict[str, Any]) -> str:
+    """The table of a ``--stages`` run: each stage's median, and every repeat."""
+    scale = summary["scale"]
+    lines = [
+        f"### {scale['lines']:,} order lines, {scale['partners']:,} partners: "
+        f"{', '.join(summary['stages'])} only",
+        "",
+        _machine_line(summary),
+        "",
+        "| stage | wall s | peak RSS MiB | rows | rows/s | CPU s "
+        "| wall s of each repeat |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, stage in summary["stages"].items():
+        each = ", ".join(f"{s:.1f}" for s in stage["seconds_all"])
+        lines.append(f"{_row(name, stage)} {stage['cpu_seconds']:.1f} | {each} |")
+    return "\n".join([*lines, ""])
+
+
 def _row(name: str, stage: dict[str, Any]) -> str:
     return (
         f"| {name} | {stage['seconds']:.1f} | {stage['peak_rss_bytes'] / MIB:,.0f} "
@@ -104,15 +147,10 @@ def _row(name: str, stage: dict[str, Any]) -> str:
 
 def markdown(summary: dict[str, Any]) -> str:
     scale = summary["scale"]
-    info = summary["machine"]
     lines = [
         f"### {scale['lines']:,} order lines, {scale['partners']:,} partners",
         "",
-        f"Machine: {info['cpus']} CPUs ({info['cpu_model']}), "
-        f"{info['memory_gib']} GiB, shared with other work (load average at start "
-        f"{', '.join(f'{x:.1f}' for x in info['load_average_at_start'])}); "
-        f"Python {info['python']}, DuckDB {info['duckdb']}; "
-        f"{summary['repeats']} repeat(s), medians; run {info['started_at']}.",
+        _machine_line(summary),
         "",
         "| stage | wall s | peak RSS MiB | rows | rows/s |",
         "|---|---:|---:|---:|---:|",

@@ -226,15 +226,48 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run_benchmark(
-    scale: Scale, work: Path, out: Path, repeats: int = 1
-) -> dict[str, Any]:
+def _network(scale: Scale, work: Path) -> Path:
+    """The scale's drop folder under ``work``, generated the first time."""
     drop = work / f"drop-{scale.lines}-{scale.partners}"
     marker = drop / ".generated"
     if not marker.exists():
         shutil.rmtree(drop, ignore_errors=True)
         generate(drop, scale)
         marker.write_text(scale.label, encoding="utf-8")
+    return drop
+
+
+def run_stages(
+    scale: Scale, work: Path, out: Path, stages: list[str], repeats: int = 1
+) -> dict[str, Any]:
+    """Only ``stages``, in order, each repeat from an empty warehouse.
+
+    For measuring one stage before and after a change on the same files
+    (``--stages pull``); the ratios need every stage, so there are none.
+    """
+    unknown = sorted(set(stages) - set(FULL_STAGES))
+    if unknown:
+        raise ValueError(f"unknown stage(s) {unknown}; choose from {FULL_STAGES}")
+    drop = _network(scale, work)
+    info = machine()
+    runs = []
+    for _ in range(repeats):
+        home = work / "home"
+        shutil.rmtree(home, ignore_errors=True)
+        env = _environment(home, drop, _free_port(), bench_config(work))
+        runs.append({name: asdict(_stage(name, env, work / "logs")) for name in stages})
+    from bench.report import stages_markdown, summarise_stages
+
+    summary = summarise_stages(scale, runs, info)
+    name = f"{_label(scale.lines)}-{'-'.join(s.replace(' ', '_') for s in stages)}"
+    _write_results(out / name, summary, runs, stages_markdown(summary))
+    return summary
+
+
+def run_benchmark(
+    scale: Scale, work: Path, out: Path, repeats: int = 1
+) -> dict[str, Any]:
+    drop = _network(scale, work)
     handler = CountingHandler()
     port = _free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
@@ -247,14 +280,20 @@ def run_benchmark(
     from bench.report import markdown, summarise
 
     summary = summarise(scale, runs, info)
-    out.mkdir(parents=True, exist_ok=True)
-    name = f"{_label(scale.lines)}"
-    (out / f"{name}.json").write_text(
+    _write_results(out / _label(scale.lines), summary, runs, markdown(summary))
+    return summary
+
+
+def _write_results(
+    stem: Path, summary: dict[str, Any], runs: list[dict[str, Any]], table: str
+) -> None:
+    """``<stem>.json`` with every measurement and ``<stem>.md`` with the table."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(
         json.dumps({"summary": summary, "runs": runs}, indent=2, default=str),
         encoding="utf-8",
     )
-    (out / f"{name}.md").write_text(markdown(summary), encoding="utf-8")
-    return summary
+    stem.with_suffix(".md").write_text(table, encoding="utf-8")
 
 
 def _free_port() -> int:

@@ -100,30 +100,41 @@ def field_reader(
 
     The work that depends only on the field and its mapping (null spellings,
     template columns, which checks apply) is done once per file instead of
-    once per cell, and the typed value of a text seen before is reused: for
-    a text cell the result depends on nothing but the text.
+    once per cell.
+    """
+    read = value_reader(field, source, context)
+    column = source.column
+    if column is not None:
+        return lambda cells: read(cells.get(column))
+    if source.value is not None:
+        fixed = source.value
+        return lambda _cells: read(fixed)
+    assert source.template is not None
+    template, columns = source.template, source.columns_used()
+
+    def from_template(cells: dict[str, Any]) -> Any:
+        parts = {name: cell_text(cells.get(name)) or "" for name in columns}
+        return read(template.format(**parts))
+
+    return from_template
+
+
+def value_reader(
+    field: ContractField, source: FieldSource, context: ParseContext
+) -> Callable[[Any], Any]:
+    """``parse_field(field, source, raw, context)``, set up once per file.
+
+    The typed value of a text seen before is reused: for a text cell the
+    result depends on nothing but the text.
     """
     nulls = frozenset(context.mapping.null_values)
     default, translations, required = source.default, source.values, field.required
     is_plain_text = (
         field.type is FieldType.TEXT and field.pattern is None and not field.allowed
     )
-    columns = source.columns_used() if source.template is not None else []
     known: dict[str, Any] = {}
 
-    def raw_of(cells: dict[str, Any]) -> Any:
-        if source.value is not None:
-            return source.value
-        if source.column is not None:
-            return cells.get(source.column)
-        assert source.template is not None
-        parts = {name: cell_text(cells.get(name)) or "" for name in columns}
-        return source.template.format(**parts)
-
-    column = source.column
-
-    def read(cells: dict[str, Any]) -> Any:
-        raw = cells.get(column) if column is not None else raw_of(cells)
+    def read(raw: Any) -> Any:
         text = raw.strip() if type(raw) is str else cell_text(raw)
         if text is None or text in nulls:
             text = default

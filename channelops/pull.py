@@ -5,6 +5,10 @@ Every row read is either loaded into ``raw.<dataset>`` or quarantined in
 records the counts of each file so that read = loaded + quarantined can be
 checked. A file whose bytes were already loaded is skipped; a changed file
 replaces the rows its earlier version loaded, so loading twice never doubles.
+
+A simple CSV file is typed in bulk by DuckDB (``channelops.bulk``) and only
+its rows SQL cannot prove clean go through the row parser; any other file
+is typed row by row. Both give the same rows, row numbers and rejections.
 """
 
 from __future__ import annotations
@@ -13,22 +17,27 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
+from channelops.bulk import BulkRows, NotSimple, inspect_csv
 from channelops.contract import DATASETS, LOAD_ORDER, SCALES, Dataset, FieldType
 from channelops.errors import InputError
-from channelops.mapping import DatasetMapping, load_mappings
+from channelops.mapping import DatasetMapping, SourceMapping, load_mappings
 from channelops.parsing import FieldProblem, ParseContext, field_reader
-from channelops.readers import SourceRow, open_rows
+from channelops.readers import CSV_SUFFIXES, SourceRow, open_rows
 from channelops.settings import Settings
 from channelops.warehouse import Warehouse
 
@@ -40,8 +49,9 @@ DELETE_CHUNK = 500
 # Typed rows are turned into Arrow columns this many at a time, so a big
 # file never sits in memory as Python objects all at once.
 ARROW_CHUNK_ROWS = 100_000
-# Files are parsed in worker processes (at most this many) when the load is
-# at least this big; below it, starting the workers costs more than it saves.
+# Files are parsed in worker processes (at most this many) when the files to
+# type row by row are at least this big; below it, starting the workers
+# costs more than it saves. Bulk typing already keeps every core busy.
 MAX_PARSE_WORKERS = 4
 PARALLEL_PARSE_BYTES = 32 << 20
 # The date that places a row of each dataset in a period, for recording the
@@ -72,6 +82,9 @@ class FileLoad:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     skipped: bool = False
+    typed_in_bulk: bool = False
+    # How the file was typed, in the operator's words (logged).
+    how: str = ""
     rejections: list[Rejection] = field(default_factory=list)
 
 
@@ -125,6 +138,9 @@ class _FileJob:
     dataset_mapping: DatasetMapping
     path: Path
     batch_id: str
+    # A folder for this file's temporary files, and whether to try bulk typing.
+    scratch: Path
+    bulk: bool
 
 
 @dataclass(frozen=True)
@@ -132,7 +148,11 @@ class _ParsedFile:
     encoding: str
     rows_read: int
     rejections: list[Rejection]
-    table: pa.Table
+    # The rows to load, as Parquet in the job's scratch folder.
+    rows: Path
+    typed_in_bulk: bool
+    # How the file was typed, in the operator's words.
+    how: str
 
 
 def pull(settings: Settings, warehouse: Warehouse, *, batch_id: str) -> PullReport:
@@ -145,6 +165,32 @@ def pull(settings: Settings, warehouse: Warehouse, *, batch_id: str) -> PullRepo
         )
     mappings = load_mappings(settings.config_dir)
     warehouse.ensure_schema()
+    settings.scratch_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="pull-", dir=settings.scratch_dir) as work:
+        loads = _load_all(settings, warehouse, mappings, Path(work), batch_id)
+    report = PullReport(batch_id, tuple(loads))
+    logger.info(
+        "Pulled batch %s: %d file(s) loaded, %d unchanged; rows read %d, "
+        "loaded %d, quarantined %d",
+        batch_id,
+        len(report.loaded_files),
+        len(report.files) - len(report.loaded_files),
+        report.total("rows_read"),
+        report.total("rows_loaded"),
+        report.total("rows_quarantined"),
+    )
+    return report
+
+
+def _load_all(
+    settings: Settings,
+    warehouse: Warehouse,
+    mappings: list[SourceMapping],
+    scratch: Path,
+    batch_id: str,
+) -> list[FileLoad]:
+    """Parse and load every new or changed file; the loads of all files."""
+    folder = settings.inbox_dir
     loads: list[FileLoad] = []
     jobs: list[_FileJob] = []
     for dataset_name in LOAD_ORDER:
@@ -173,34 +219,32 @@ def pull(settings: Settings, warehouse: Warehouse, *, batch_id: str) -> PullRepo
                         dataset_mapping,
                         path,
                         batch_id,
+                        scratch / f"file-{len(jobs)}",
+                        settings.bulk_csv,
                     )
                 )
     pending = iter(load for load in loads if not load.skipped)
     for job, parsed in zip(jobs, _parsed(jobs), strict=True):
         _load_file(warehouse, next(pending), job, parsed)
-    report = PullReport(batch_id, tuple(loads))
-    logger.info(
-        "Pulled batch %s: %d file(s) loaded, %d unchanged; rows read %d, "
-        "loaded %d, quarantined %d",
-        batch_id,
-        len(report.loaded_files),
-        len(report.files) - len(report.loaded_files),
-        report.total("rows_read"),
-        report.total("rows_loaded"),
-        report.total("rows_quarantined"),
-    )
-    return report
+    return loads
 
 
 def _parsed(jobs: list[_FileJob]) -> Iterator[_ParsedFile]:
-    """Each job's file parsed, in order; big loads in worker processes.
+    """Each job's file parsed, in order; big row-by-row loads in worker processes.
 
-    Parsing is pure Python and holds one core; files are independent, so
-    with more than one core and enough bytes to repay starting the workers
-    they are parsed side by side while this process writes the warehouse.
+    Typing row by row is pure Python and holds one core; files are
+    independent, so with more than one core and enough such bytes to repay
+    starting the workers they are parsed side by side while this process
+    writes the warehouse. CSV files are expected to be typed in bulk, which
+    DuckDB spreads over the cores itself; a CSV file that turns out not to be
+    simple is then typed row by row in this process.
     """
     workers = min(len(jobs), os.cpu_count() or 1, MAX_PARSE_WORKERS)
-    size = sum(job.path.stat().st_size for job in jobs)
+    size = sum(
+        job.path.stat().st_size
+        for job in jobs
+        if not (job.bulk and job.path.suffix.lower() in CSV_SUFFIXES)
+    )
     if workers < 2 or size < PARALLEL_PARSE_BYTES:
         yield from map(_parse_file, jobs)
         return
@@ -232,38 +276,104 @@ def _parse_file(job: _FileJob) -> _ParsedFile:
     """Type every row of one file; rows with problems become rejections."""
     dataset, dataset_mapping = DATASETS[job.dataset], job.dataset_mapping
     context = ParseContext(dataset_mapping, ZoneInfo(job.timezone), job.currency)
-    opened = open_rows(job.path, dataset_mapping)
-    _require_columns(job.path, job.source, dataset.name, dataset_mapping, opened.header)
+    parse_row = _row_parser(dataset, dataset_mapping, context)
+    job.scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        return _parse_in_bulk(job, dataset, context, parse_row)
+    except NotSimple as reason:
+        return _parse_by_row(job, dataset, parse_row, f"typed row by row: {reason}")
+
+
+def _parse_in_bulk(
+    job: _FileJob, dataset: Dataset, context: ParseContext, parse_row: RowParser
+) -> _ParsedFile:
+    """Type a simple CSV file in DuckDB; its unclean rows through ``parse_row``."""
+    if not job.bulk:
+        raise NotSimple("bulk typing is turned off (CHANNELOPS_BULK_CSV)")
+    if job.path.suffix.lower() not in CSV_SUFFIXES:
+        raise NotSimple("it is not a CSV file")
+    work = job.scratch / "bulk"
+    work.mkdir()
+    try:
+        simple = inspect_csv(job.path, context.mapping, work)
+        _require_columns(
+            job.path, job.source, dataset.name, context.mapping, simple.header
+        )
+        with BulkRows(simple, dataset, context, work) as rows:
+            rows.load()
+            unclean = rows.type_rows()
+            rejections: list[Rejection] = []
+            typed_rows: list[dict[str, Any]] = []
+            for source_row in rows.unclean_rows():
+                values, problems = parse_row(source_row)
+                rejections.extend(problems)
+                if not problems:
+                    typed_rows.append(values)
+            rows.replace_unclean(typed_rows)
+            rejections += [
+                _duplicate_key(dataset, row_number, key, first)
+                for row_number, key, first in rows.duplicate_keys()
+            ]
+            # In row order, each row's own problems in field order, as row by row.
+            rejections.sort(key=attrgetter("row_number"))
+            rows.write(job.scratch / "rows.parquet", _lineage(job))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    how = f"typed in bulk, {unclean} row(s) checked by the row parser"
+    return _ParsedFile(
+        simple.encoding,
+        simple.records,
+        rejections,
+        job.scratch / "rows.parquet",
+        True,
+        how,
+    )
+
+
+def _parse_by_row(
+    job: _FileJob, dataset: Dataset, parse_row: RowParser, how: str
+) -> _ParsedFile:
+    """Type every row of one file through ``parse_row``, one row at a time."""
+    opened = open_rows(job.path, job.dataset_mapping)
+    _require_columns(
+        job.path, job.source, dataset.name, job.dataset_mapping, opened.header
+    )
     rows_read = 0
     rejections: list[Rejection] = []
-    chunks: list[pa.Table] = []
     typed_rows: list[dict[str, Any]] = []
     first_row_of_key: dict[tuple[Any, ...], int] = {}
-    parse_row = _row_parser(dataset, dataset_mapping, context)
-    for source_row in opened.rows:
-        rows_read += 1
-        values, problems = parse_row(source_row)
-        if not problems:
-            key = tuple(values[k] for k in dataset.key)
-            first = first_row_of_key.setdefault(key, source_row.row_number)
-            if first != source_row.row_number:
-                problems.append(
-                    Rejection(
-                        source_row.row_number,
-                        "+".join(dataset.key),
-                        "|".join(str(k) for k in key),
-                        f"duplicate key, first seen in this file at row {first}",
+    path = job.scratch / "rows.parquet"
+    with pq.ParquetWriter(path, _arrow_batch(dataset, [], job).schema) as writer:
+        for source_row in opened.rows:
+            rows_read += 1
+            values, problems = parse_row(source_row)
+            if not problems:
+                key = tuple(values[k] for k in dataset.key)
+                first = first_row_of_key.setdefault(key, source_row.row_number)
+                if first != source_row.row_number:
+                    problems.append(
+                        _duplicate_key(dataset, source_row.row_number, key, first)
                     )
-                )
-        if problems:
-            rejections.extend(problems)
-            continue
-        typed_rows.append(values)
-        if len(typed_rows) == ARROW_CHUNK_ROWS:
-            chunks.append(_arrow_batch(dataset, typed_rows, job))
-            typed_rows = []
-    chunks.append(_arrow_batch(dataset, typed_rows, job))
-    return _ParsedFile(opened.encoding, rows_read, rejections, pa.concat_tables(chunks))
+            if problems:
+                rejections.extend(problems)
+                continue
+            typed_rows.append(values)
+            if len(typed_rows) == ARROW_CHUNK_ROWS:
+                writer.write_table(_arrow_batch(dataset, typed_rows, job))
+                typed_rows = []
+        writer.write_table(_arrow_batch(dataset, typed_rows, job))
+    return _ParsedFile(opened.encoding, rows_read, rejections, path, False, how)
+
+
+def _duplicate_key(
+    dataset: Dataset, row_number: int, key: tuple[Any, ...], first: int
+) -> Rejection:
+    return Rejection(
+        row_number,
+        "+".join(dataset.key),
+        "|".join(str(k) for k in key),
+        f"duplicate key, first seen in this file at row {first}",
+    )
 
 
 def _load_file(
@@ -272,6 +382,7 @@ def _load_file(
     """Replace the file's rows in ``raw`` and record what was loaded."""
     dataset = DATASETS[job.dataset]
     load.rows_read = parsed.rows_read
+    load.typed_in_bulk, load.how = parsed.typed_in_bulk, parsed.how
     load.rejections.extend(parsed.rejections)
     with warehouse.transaction():
         _note_replaced_rows(warehouse, dataset, job.source, job.path.name, job.batch_id)
@@ -279,19 +390,21 @@ def _load_file(
             f"delete from raw.{dataset.name} where _source = ? and _file_name = ?",
             (job.source, job.path.name),
         )
-        warehouse.insert_arrow(f"raw.{dataset.name}", parsed.table)
+        warehouse.insert_parquet(f"raw.{dataset.name}", parsed.rows, ARROW_CHUNK_ROWS)
         load.rejections.extend(
             _cross_file_problems(warehouse, dataset, job.source, job.path.name)
         )
         load.rows_quarantined = len({r.row_number for r in load.rejections})
         load.rows_loaded = load.rows_read - load.rows_quarantined
         _record(warehouse, load, job.batch_id)
+    shutil.rmtree(job.scratch, ignore_errors=True)
     logger.info(
-        "Loaded %s %s from %s (%s): read %d, loaded %d, quarantined %d",
+        "Loaded %s %s from %s (%s, %s): read %d, loaded %d, quarantined %d",
         job.source,
         dataset.name,
         job.path.name,
         parsed.encoding,
+        parsed.how,
         load.rows_read,
         load.rows_loaded,
         load.rows_quarantined,
@@ -401,11 +514,19 @@ def _arrow_batch(
         f.name: pa.array([r[f.name] for r in rows], type=_arrow_type(f.type))
         for f in dataset.fields
     }
-    arrays["_source"] = pa.array([job.source] * count, type=pa.string())
-    arrays["_file_name"] = pa.array([job.path.name] * count, type=pa.string())
+    for name, value in _lineage(job).items():
+        arrays[name] = pa.array([value] * count, type=pa.string())
     arrays["_row_number"] = pa.array([r["_row_number"] for r in rows], type=pa.int32())
-    arrays["_batch_id"] = pa.array([job.batch_id] * count, type=pa.string())
     return pa.table(arrays)
+
+
+def _lineage(job: _FileJob) -> dict[str, str]:
+    """The lineage columns every row of the file carries, but its row number."""
+    return {
+        "_source": job.source,
+        "_file_name": job.path.name,
+        "_batch_id": job.batch_id,
+    }
 
 
 def _cross_file_problems(
@@ -471,23 +592,25 @@ def _record(warehouse: Warehouse, load: FileLoad, batch_id: str) -> None:
         (load.source, load.file_name),
     )
     rejections = load.rejections
-    warehouse.insert_arrow(
-        "ops.quarantine",
-        pa.table(
-            {
-                "batch_id": [batch_id] * len(rejections),
-                "source": [load.source] * len(rejections),
-                "dataset": [load.dataset] * len(rejections),
-                "file_name": [load.file_name] * len(rejections),
-                "row_number": pa.array(
-                    [r.row_number for r in rejections], type=pa.int32()
-                ),
-                "field": [r.field for r in rejections],
-                "value": pa.array([r.value for r in rejections], type=pa.string()),
-                "reason": [r.reason for r in rejections],
-            }
-        ),
-    )
+    if rejections:
+        # Only then: building an Arrow table costs pyarrow's pandas import.
+        warehouse.insert_arrow(
+            "ops.quarantine",
+            pa.table(
+                {
+                    "batch_id": [batch_id] * len(rejections),
+                    "source": [load.source] * len(rejections),
+                    "dataset": [load.dataset] * len(rejections),
+                    "file_name": [load.file_name] * len(rejections),
+                    "row_number": pa.array(
+                        [r.row_number for r in rejections], type=pa.int32()
+                    ),
+                    "field": [r.field for r in rejections],
+                    "value": pa.array([r.value for r in rejections], type=pa.string()),
+                    "reason": [r.reason for r in rejections],
+                }
+            ),
+        )
     warehouse.execute(
         "insert into ops.load_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (

@@ -2,8 +2,10 @@
 
 CSV text is decoded as UTF-8 (with or without a byte-order mark) or, when it
 is not valid UTF-8, as GB18030, the superset of GBK that Chinese spreadsheet
-tools write. Rows are numbered as a spreadsheet shows them: the header is
-row ``header_row`` and the first data row the one after it.
+tools write. Files are decoded in a stream, a megabyte at a time, so a big
+export is never held in memory whole. Rows are numbered as a spreadsheet
+shows them: the header is row ``header_row`` and the first data row the one
+after it.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,11 @@ from channelops.errors import InputError
 from channelops.mapping import DatasetMapping
 
 UTF8_BOM = codecs.BOM_UTF8
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".psv")
+# Bytes read and decoded at a time: big enough that decoding runs at the
+# codec's speed, small enough that a file never sits in memory whole.
+READ_CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -49,12 +58,111 @@ def detect_encoding(data: bytes) -> str:
     return "utf-8"
 
 
+def detect_file_encoding(path: Path, chunk_bytes: int = READ_CHUNK_BYTES) -> str:
+    """``detect_encoding`` of a file's bytes, read in a stream."""
+    with path.open("rb") as handle:
+        head = handle.read(len(UTF8_BOM))
+        if head == UTF8_BOM:
+            return "utf-8-sig"
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            decoder.decode(head)
+            for data in iter(lambda: handle.read(chunk_bytes), b""):
+                decoder.decode(data)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8"
+
+
+def csv_encoding(path: Path, mapping: DatasetMapping) -> str:
+    """The encoding a CSV file is read in: the mapping's, or detected."""
+    if mapping.encoding == "auto":
+        return detect_file_encoding(path)
+    return mapping.encoding
+
+
+def decoded_text(
+    path: Path, encoding: str, chunk_bytes: int = READ_CHUNK_BYTES
+) -> Iterator[str]:
+    """The file's text in pieces, without a leading byte-order mark.
+
+    Joined, the pieces equal ``data.decode(encoding)`` of the whole file with
+    one leading U+FEFF dropped; bytes that are not valid raise ``InputError``
+    naming the byte offset the whole-file decode reports.
+    """
+    codec, skipped = encoding, b""
+    with path.open("rb") as handle:
+        name = codecs.lookup(encoding).name
+        if name == "utf-8-sig":
+            # That codec drops the mark and counts offsets from after it.
+            codec, skipped = "utf-8", handle.read(len(UTF8_BOM))
+        elif name == "utf-16" and handle.read(2) not in UTF16_BOMS:
+            # Without a mark, bytes.decode reads the machine's byte order, where
+            # the stream decoder gives up.
+            codec = f"utf-16-{'le' if sys.byteorder == 'little' else 'be'}"
+        handle.seek(len(skipped))
+        decoder = codecs.getincrementaldecoder(codec)()
+        consumed = 0
+
+        def decode(data: bytes, *, final: bool = False) -> str:
+            nonlocal consumed
+            held = len(decoder.getstate()[0])
+            try:
+                text: str = decoder.decode(data, final=final)
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"{path.name}: byte {consumed - held + exc.start} is not "
+                    f"valid {encoding}; save the file as UTF-8 or GB18030, or "
+                    "set `encoding` in the source mapping"
+                ) from exc
+            consumed += len(data)
+            return text
+
+        def decoded() -> Iterator[str]:
+            first = b"" if skipped == UTF8_BOM else skipped
+            for data in chain([first], iter(lambda: handle.read(chunk_bytes), b"")):
+                yield decode(data)
+            yield decode(b"", final=True)
+
+        texts = decoded()
+        for text in texts:
+            if text:
+                yield text.removeprefix("\ufeff")
+                break
+        for text in texts:
+            if text:
+                yield text
+
+
+def check_decodable(path: Path, encoding: str) -> None:
+    """Raise ``InputError`` if the file is not valid text in ``encoding``."""
+    for _ in decoded_text(path, encoding):
+        pass
+
+
+def text_lines(pieces: Iterable[str]) -> Iterator[str]:
+    """The lines of the joined pieces, split as ``io.StringIO(text, newline="")``
+    splits them: at CR LF, LF or CR, with the line ends kept."""
+    carried: list[str] = []
+    for piece in pieces:
+        carried.append(piece)
+        if "\n" not in piece and "\r" not in piece:
+            continue
+        lines = io.StringIO("".join(carried), newline="").readlines()
+        # The last line may go on in the next piece (a CR before its LF).
+        carried = [] if lines[-1].endswith("\n") else [lines.pop()]
+        yield from lines
+    if carried:
+        yield from io.StringIO("".join(carried), newline="").readlines()
+
+
 def open_rows(path: Path, mapping: DatasetMapping) -> OpenedFile:
     """Open one export file and iterate its data rows."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _open_xlsx(path, mapping)
-    if suffix in (".csv", ".txt", ".tsv", ".psv"):
+    if suffix in CSV_SUFFIXES:
         return _open_csv(path, mapping)
     raise InputError(
         f"{path.name}: cannot read files of type {suffix!r}; "
@@ -63,19 +171,13 @@ def open_rows(path: Path, mapping: DatasetMapping) -> OpenedFile:
 
 
 def _open_csv(path: Path, mapping: DatasetMapping) -> OpenedFile:
-    data = path.read_bytes()
-    encoding = detect_encoding(data) if mapping.encoding == "auto" else mapping.encoding
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path.name}: byte {exc.start} is not valid {encoding}; "
-            "save the file as UTF-8 or GB18030, or set `encoding` in the "
-            "source mapping"
-        ) from exc
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter)
+    encoding = csv_encoding(path, mapping)
+    if not (mapping.encoding == "auto" and encoding == "utf-8"):
+        # Detection already read the whole file as UTF-8; anything else is
+        # checked first, so a bad byte is reported before any other problem.
+        check_decodable(path, encoding)
+    lines = text_lines(decoded_text(path, encoding))
+    reader = csv.reader(lines, delimiter=mapping.delimiter)
     for _ in range(mapping.header_row - 1):
         next(reader, None)
     header = next(reader, None)

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     drop_dir: Path | None = None
     timezone: str = "Asia/Shanghai"
     currency: str = "CNY"
+    # The pull types simple CSV exports in bulk in DuckDB; false types every
+    # row through the row parser (same result, slower), e.g. to rule it out.
+    bulk_csv: bool = True
 
     # Runs: how long one waits for another to release the warehouse, and the
     # days finance has after a quarter's end before it is settled (the
@@ -128,6 +131,11 @@ class Settings(BaseSettings):
     @property
     def lock_path(self) -> Path:
         return self.home / "warehouse.lock"
+
+    @property
+    def scratch_dir(self) -> Path:
+        """Temporary files of a run (decoded copies of exports), removed after it."""
+        return self.home / "scratch"
 
     @property
     def outbox_dir(self) -> Path:

@@ -222,6 +222,24 @@ class Warehouse:
                 buffer,
             )
 
+    def insert_parquet(self, table: str, path: Path, batch_rows: int) -> None:
+        """Append a Parquet file's rows, matching columns by name.
+
+        DuckDB reads the file itself; PostgreSQL gets it ``batch_rows`` rows
+        at a time, so the file is never in memory whole.
+        """
+        if self._duck is not None:
+            self._duck.execute(
+                f"insert into {table} by name select * from read_parquet(?)",
+                [str(path)],
+            )
+            return
+        import pyarrow.parquet as pq
+
+        with pq.ParquetFile(path) as rows:
+            for batch in rows.iter_batches(batch_rows):
+                self.insert_arrow(table, pa.Table.from_batches([batch]))
+
     def ensure_schema(self) -> None:
         """Create the raw, config and ops tables that do not exist yet."""
         for statement in OPS_DDL:

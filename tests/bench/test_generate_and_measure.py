@@ -11,6 +11,7 @@ import pytest
 
 from bench.generate import generate, scale_of, write_nightly
 from bench.measure import run_measured
+from bench.run import run_stages
 from channelops.settings import DEFAULT_CONFIG_DIR, PROJECT_DIR
 
 
@@ -82,3 +83,16 @@ def test_measured_pull_stage_reports_rows_and_memory(
     assert measured.result["rows"] == measured.result["loaded"] > 10_000
     assert measured.peak_rss_bytes > 10 << 20
     assert measured.seconds >= measured.result["work_seconds"] > 0
+    assert measured.cpu_seconds > 0
+
+
+def test_stages_option_should_measure_only_the_stages_named(tmp_path: Path) -> None:
+    summary = run_stages(scale_of("10k"), tmp_path, tmp_path / "out", ["pull"])
+
+    (pull,) = summary["stages"].values()
+    assert list(summary["stages"]) == ["pull"]
+    assert pull["rows"] == pull["result"]["loaded"] > 10_000
+    assert pull["peak_rss_bytes"] > 10 << 20
+    table = (tmp_path / "out" / "10k-pull.md").read_text(encoding="utf-8")
+    assert "| pull |" in table
+    assert "dbt build" not in table

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from channelops.errors import InputError
 from channelops.mapping import DatasetMapping
-from channelops.readers import SourceRow, detect_encoding, open_rows
+from channelops.readers import (
+    SourceRow,
+    decoded_text,
+    detect_encoding,
+    detect_file_encoding,
+    open_rows,
+    text_lines,
+)
 
 HEADER = "经销商编码,经销商名称,区域\n"
 ROWS = "P001,华东贸易有限公司,华东\nP002,北方商贸有限公司,华北\n"
@@ -71,6 +81,90 @@ def test_csv_encoding_should_be_detected_and_decoded(
 def test_gb18030_bytes_should_not_pass_as_utf8() -> None:
     assert detect_encoding(CHINESE_CSV.encode("gb18030")) == "gb18030"
     assert detect_encoding(b"partner_id\nP001\n") == "utf-8"
+
+
+def test_bad_byte_after_the_header_should_raise_when_the_file_is_opened(
+    tmp_path: Path,
+) -> None:
+    data = CHINESE_CSV.encode("gb18030") + b"P003,\xff\xff,X\n"
+    path = _write_bytes(tmp_path, "sales.csv", data)
+
+    with pytest.raises(InputError, match=rf"byte {len(data) - 5} is not valid gbk"):
+        open_rows(path, _mapping(encoding="gbk"))
+
+
+# Files are decoded in a stream; these pin the stream to the whole-file decode.
+
+CORNER_TEXT = st.text(
+    st.sampled_from(["a", ",", "中", "\r", "\n", "\ufeff", '"', "é", "\U0001f600"]),
+    max_size=30,
+)
+ENCODINGS = ["utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16"]
+STREAM_SETTINGS = settings(max_examples=300, deadline=None, database=None)
+
+
+def _whole_decode(data: bytes, encoding: str) -> tuple[str | None, int | None]:
+    """What reading the whole file at once gives: the text or the bad byte."""
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return None, exc.start
+    return text.removeprefix("\ufeff"), None
+
+
+def _stream_decode(
+    path: Path, encoding: str, chunk_bytes: int
+) -> tuple[str | None, int | None]:
+    try:
+        return "".join(decoded_text(path, encoding, chunk_bytes)), None
+    except InputError as exc:
+        return None, int(str(exc).split("byte ")[1].split()[0])
+
+
+@STREAM_SETTINGS
+@given(
+    text=CORNER_TEXT,
+    written_as=st.sampled_from(ENCODINGS),
+    read_as=st.sampled_from(ENCODINGS),
+    bom=st.booleans(),
+    corrupt=st.none()
+    | st.tuples(st.integers(0, 200), st.sampled_from(b"\xff\x80\xd8")),
+    chunk_bytes=st.sampled_from([1, 2, 3, 5, 64]),
+)
+def test_decoding_in_a_stream_should_equal_decoding_the_whole_file(
+    tmp_path_factory: pytest.TempPathFactory,
+    text: str,
+    written_as: str,
+    read_as: str,
+    bom: bool,
+    corrupt: tuple[int, int] | None,
+    chunk_bytes: int,
+) -> None:
+    try:
+        data = bytearray(text.encode(written_as))
+    except UnicodeEncodeError:
+        data = bytearray(text.encode("utf-8"))
+    if corrupt is not None and data:
+        data[corrupt[0] % len(data)] = corrupt[1]
+    data = (b"\xef\xbb\xbf" if bom else b"") + data
+    path = tmp_path_factory.mktemp("stream") / "export.csv"
+    path.write_bytes(bytes(data))
+
+    assert detect_file_encoding(path, chunk_bytes) == detect_encoding(bytes(data))
+    assert _stream_decode(path, read_as, chunk_bytes) == _whole_decode(
+        bytes(data), read_as
+    )
+
+
+@STREAM_SETTINGS
+@given(text=CORNER_TEXT, cuts=st.lists(st.integers(0, 30), max_size=6))
+def test_lines_of_a_stream_should_split_like_the_whole_text(
+    text: str, cuts: list[int]
+) -> None:
+    bounds = sorted({0, len(text), *(c for c in cuts if c < len(text))})
+    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+    assert list(text_lines(pieces)) == list(io.StringIO(text, newline=""))
 
 
 def test_declared_encoding_should_be_used_without_detection(tmp_path: Path) -> None:
