@@ -21,8 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -36,6 +36,7 @@ from channelops.publish import (
     canonical_json,
     statement_path,
 )
+from channelops.rendering import render_workers, rendered
 from channelops.scorecard_mail import (
     format_metric,
     scorecard_documents,
@@ -319,6 +320,11 @@ def send_pending(
 
     ``kind`` is ``statement`` or ``scorecard``. With ``partners`` only those
     partners' messages are sent; the others stay in the outbox as they are.
+    Each message is rendered shortly before it is sent (in worker processes
+    for a big batch, see ``channelops.rendering``), so memory does not grow
+    with the number of partners. A message that cannot be rendered stops the
+    send there: the messages before it are sent and recorded, it and the
+    rest stay in the outbox as they were.
     """
     warehouse.execute(OUTBOX_DDL)
     renderer = _RENDERERS[kind]
@@ -338,9 +344,13 @@ def send_pending(
     if not rows:
         logger.info("No %s messages waiting to be sent", kind)
         return SendReport(0, 0, ())
-    messages = [renderer(row) for row in rows]
+    workers = render_workers(settings.render_workers, len(rows))
     outcome = _Outcomes(warehouse)
-    with smtp_config(settings) as config:
+    stop = _RenderStop()
+    with (
+        smtp_config(settings) as config,
+        closing(stop.messages(rendered(renderer, rows, workers))) as messages,
+    ):
         report = deliver(
             messages,
             config,
@@ -358,6 +368,8 @@ def send_pending(
         len(outcome.unconfirmed_keys),
         len(report.refused),
     )
+    if stop.error is not None:
+        raise stop.error
     return SendReport(
         outcome.sent_count,
         len(outcome.problems),
@@ -366,6 +378,25 @@ def send_pending(
         tuple(report.refused),
         tuple(outcome.unconfirmed_ids),
     )
+
+
+class _RenderStop:
+    """Ends the messages before the first that cannot be rendered, keeping why.
+
+    The messages delivered until then are recorded (refusals included) before
+    ``send_pending`` raises the error.
+    """
+
+    def __init__(self) -> None:
+        self.error: Exception | None = None
+
+    def messages(
+        self, rendered_messages: Iterator[OutgoingMessage]
+    ) -> Generator[OutgoingMessage]:
+        try:
+            yield from rendered_messages
+        except Exception as error:
+            self.error = error
 
 
 class _Outcomes:
