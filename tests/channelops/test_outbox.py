@@ -29,6 +29,7 @@ from channelops.settings import Settings, load_settings
 from channelops.warehouse import Warehouse
 from notifications.documents import DocumentError
 from notifications.sink import MailSink
+from tests.conftest import throwaway_postgres_database
 
 PERIOD = "2026Q3"
 PARTNERS = tuple(f"P{n:04d}" for n in range(1, 9))
@@ -101,18 +102,22 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
 @pytest.fixture
 def warehouse(settings: Settings) -> Iterator[Warehouse]:
     with Warehouse(settings) as warehouse:
-        warehouse.execute("create schema if not exists ops")
-        warehouse.execute("create schema if not exists marts")
-        warehouse.execute(
-            "create table marts.dim_partner_contacts (partner_id varchar, "
-            "email varchar, contact_name varchar, language varchar)"
-        )
-        for partner in PARTNERS:
-            warehouse.execute(
-                "insert into marts.dim_partner_contacts values (?, ?, ?, 'zh-CN')",
-                (partner, f"finance@{partner.lower()}.example.cn", "财务"),
-            )
+        add_contacts(warehouse)
         yield warehouse
+
+
+def add_contacts(warehouse: Warehouse) -> None:
+    warehouse.execute("create schema if not exists ops")
+    warehouse.execute("create schema if not exists marts")
+    warehouse.execute(
+        "create table marts.dim_partner_contacts (partner_id varchar, "
+        "email varchar, contact_name varchar, language varchar)"
+    )
+    for partner in PARTNERS:
+        warehouse.execute(
+            "insert into marts.dim_partner_contacts values (?, ?, ?, 'zh-CN')",
+            (partner, f"finance@{partner.lower()}.example.cn", "财务"),
+        )
 
 
 def queue_all(settings: Settings, warehouse: Warehouse) -> None:
@@ -277,6 +282,30 @@ def test_a_statement_that_cannot_be_rendered_stops_the_send_after_those_before_i
     assert after_failure == Counter(dict.fromkeys(PARTNERS[:4], 1))
     assert rerun.sent == 4
     assert statements_received(received) == Counter(dict.fromkeys(PARTNERS, 1))
+
+
+def test_on_postgresql_the_outbox_is_indexed_by_key_and_mails_each_partner_once(
+    settings: Settings, tmp_path: Path
+) -> None:
+    received = tmp_path / "received"
+    with throwaway_postgres_database("outbox") as database:
+        production = settings.model_copy(
+            update={"env": "prod", "pg_database": database}
+        )
+        with Warehouse(production) as warehouse:
+            add_contacts(warehouse)
+            queue_all(production, warehouse)
+            with MailSink(received) as sink:
+                report = send_through(sink, production, warehouse)
+            indexes = warehouse.query(
+                "select indexdef from pg_indexes "
+                "where schemaname = 'ops' and tablename = 'outbox'"
+            )
+
+    assert report.sent == len(PARTNERS)
+    assert statements_received(received) == Counter(dict.fromkeys(PARTNERS, 1))
+    # Each outcome is recorded by key: without an index, a scan per message.
+    assert [str(row[0]).endswith("(message_key)") for row in indexes] == [True]
 
 
 def test_refused_recipients_are_recorded_reported_and_not_retried(
