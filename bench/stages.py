@@ -109,7 +109,10 @@ def publish_stage(settings: Settings, period: Quarter) -> dict[str, Any]:
 
 def render_stage(settings: Settings, period: Quarter) -> dict[str, Any]:
     """Render every pending statement message once, without sending it."""
+    from contextlib import closing
+
     from channelops import outbox
+    from channelops.rendering import render_workers, rendered
 
     with Warehouse(settings) as warehouse:
         rows = warehouse.query_dicts(
@@ -118,12 +121,17 @@ def render_stage(settings: Settings, period: Quarter) -> dict[str, Any]:
             "and period = ? order by partner_id",
             (period.label,),
         )
+    # The rendering send_pending does as it delivers, workers included.
+    workers = render_workers(settings.render_workers, len(rows))
     attachment_bytes = 0
-    for row in rows:
-        # The rendering send_pending does before it delivers each message.
-        message = outbox.render_statement_row(row)
-        attachment_bytes += sum(len(a.content) for a in message.attachments)
-    return {"rows": len(rows), "attachment_bytes": attachment_bytes}
+    with closing(rendered(outbox.render_statement_row, rows, workers)) as messages:
+        for message in messages:
+            attachment_bytes += sum(len(a.content) for a in message.attachments)
+    return {
+        "rows": len(rows),
+        "attachment_bytes": attachment_bytes,
+        "render_workers": workers,
+    }
 
 
 def send_stage(settings: Settings, period: Quarter) -> dict[str, Any]:

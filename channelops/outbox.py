@@ -21,8 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -36,6 +36,7 @@ from channelops.publish import (
     canonical_json,
     statement_path,
 )
+from channelops.rendering import render_workers, rendered
 from channelops.scorecard_mail import (
     format_metric,
     scorecard_documents,
@@ -81,6 +82,12 @@ create table if not exists ops.outbox (
     sent_at timestamp
 )
 """
+# Each outcome is recorded by message key right after the server's reply:
+# without an index PostgreSQL scans the whole outbox for every message
+# (37 ms per update at 100,000 rows, 2.5 ms with it).
+OUTBOX_INDEX_DDL = (
+    "create index if not exists outbox_message_key on ops.outbox (message_key)"
+)
 REFUSALS_DDL = """
 create table if not exists ops.outbox_refusals (
     message_key varchar not null,
@@ -249,7 +256,7 @@ def queue_statements(
     """
     if partners is not None:
         statements = tuple(s for s in statements if s.partner_id in partners)
-    warehouse.execute(OUTBOX_DDL)
+    _create_outbox(warehouse)
     contacts = _contacts(warehouse)
     known = {
         row[0]
@@ -319,8 +326,13 @@ def send_pending(
 
     ``kind`` is ``statement`` or ``scorecard``. With ``partners`` only those
     partners' messages are sent; the others stay in the outbox as they are.
+    Each message is rendered shortly before it is sent (in worker processes
+    for a big batch, see ``channelops.rendering``), so memory does not grow
+    with the number of partners. A message that cannot be rendered stops the
+    send there: the messages before it are sent and recorded, it and the
+    rest stay in the outbox as they were.
     """
-    warehouse.execute(OUTBOX_DDL)
+    _create_outbox(warehouse)
     renderer = _RENDERERS[kind]
     chosen = sorted(partners) if partners is not None else []
     rows = warehouse.query_dicts(
@@ -338,9 +350,13 @@ def send_pending(
     if not rows:
         logger.info("No %s messages waiting to be sent", kind)
         return SendReport(0, 0, ())
-    messages = [renderer(row) for row in rows]
+    workers = render_workers(settings.render_workers, len(rows))
     outcome = _Outcomes(warehouse)
-    with smtp_config(settings) as config:
+    stop = _RenderStop()
+    with (
+        smtp_config(settings) as config,
+        closing(stop.messages(rendered(renderer, rows, workers))) as messages,
+    ):
         report = deliver(
             messages,
             config,
@@ -358,6 +374,8 @@ def send_pending(
         len(outcome.unconfirmed_keys),
         len(report.refused),
     )
+    if stop.error is not None:
+        raise stop.error
     return SendReport(
         outcome.sent_count,
         len(outcome.problems),
@@ -366,6 +384,25 @@ def send_pending(
         tuple(report.refused),
         tuple(outcome.unconfirmed_ids),
     )
+
+
+class _RenderStop:
+    """Ends the messages before the first that cannot be rendered, keeping why.
+
+    The messages delivered until then are recorded (refusals included) before
+    ``send_pending`` raises the error.
+    """
+
+    def __init__(self) -> None:
+        self.error: Exception | None = None
+
+    def messages(
+        self, rendered_messages: Iterator[OutgoingMessage]
+    ) -> Generator[OutgoingMessage]:
+        try:
+            yield from rendered_messages
+        except Exception as error:
+            self.error = error
 
 
 class _Outcomes:
@@ -414,6 +451,11 @@ class _Outcomes:
         )
 
 
+def _create_outbox(warehouse: Warehouse) -> None:
+    warehouse.execute(OUTBOX_DDL)
+    warehouse.execute(OUTBOX_INDEX_DDL)
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -445,7 +487,7 @@ def queue_resend(
     nothing again, and plain settlement reruns never resend. It goes to the
     partner's current contacts.
     """
-    warehouse.execute(OUTBOX_DDL)
+    _create_outbox(warehouse)
     warehouse.execute(LEDGER_DDL)
     key = resend_message_key(partner_id, period, version, request)
     published = warehouse.query_dicts(
@@ -572,7 +614,7 @@ def queue_scorecards(
     the figures does not mail it again (the key's content hash records
     which figures were sent).
     """
-    warehouse.execute(OUTBOX_DDL)
+    _create_outbox(warehouse)
     contacts = _contacts(warehouse)
     already = {
         row[0]
@@ -707,7 +749,7 @@ def queue_meeting_pack(
     never mails the pack twice; a corrected statement or a changed figure
     makes a new snapshot and a new pack version, mailed once.
     """
-    warehouse.execute(OUTBOX_DDL)
+    _create_outbox(warehouse)
     key = f"meeting_pack:{period}:{snapshot}:{language}"
     earlier = warehouse.query(
         "select message_key from ops.outbox where kind = 'meeting_pack' "

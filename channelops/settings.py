@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     mail_from_name: str = "渠道运营中心"
     ops_email: str = "channel-ops@example.com"
     mail_per_second: float = 50.0
+    # Worker processes that render messages while the outbox sends; unset,
+    # one per core for a big batch (channelops.rendering), 0 renders in the
+    # sending process.
+    render_workers: int | None = Field(default=None, ge=0)
 
     # Ops alerts: also to a Feishu (Lark) group bot when its webhook is set,
     # signed when its secret is set (both are secrets: never logged). At most

@@ -18,11 +18,18 @@ import pytest
 from pydantic import ValidationError
 
 from channelops.errors import ConfigError
-from channelops.outbox import queue_statements, send_pending, smtp_config
+from channelops.outbox import (
+    queue_statements,
+    render_statement_row,
+    send_pending,
+    smtp_config,
+)
 from channelops.publish import PublishedStatement, canonical_json, statement_path
 from channelops.settings import Settings, load_settings
 from channelops.warehouse import Warehouse
+from notifications.documents import DocumentError
 from notifications.sink import MailSink
+from tests.conftest import throwaway_postgres_database
 
 PERIOD = "2026Q3"
 PARTNERS = tuple(f"P{n:04d}" for n in range(1, 9))
@@ -95,18 +102,22 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
 @pytest.fixture
 def warehouse(settings: Settings) -> Iterator[Warehouse]:
     with Warehouse(settings) as warehouse:
-        warehouse.execute("create schema if not exists ops")
-        warehouse.execute("create schema if not exists marts")
-        warehouse.execute(
-            "create table marts.dim_partner_contacts (partner_id varchar, "
-            "email varchar, contact_name varchar, language varchar)"
-        )
-        for partner in PARTNERS:
-            warehouse.execute(
-                "insert into marts.dim_partner_contacts values (?, ?, ?, 'zh-CN')",
-                (partner, f"finance@{partner.lower()}.example.cn", "财务"),
-            )
+        add_contacts(warehouse)
         yield warehouse
+
+
+def add_contacts(warehouse: Warehouse) -> None:
+    warehouse.execute("create schema if not exists ops")
+    warehouse.execute("create schema if not exists marts")
+    warehouse.execute(
+        "create table marts.dim_partner_contacts (partner_id varchar, "
+        "email varchar, contact_name varchar, language varchar)"
+    )
+    for partner in PARTNERS:
+        warehouse.execute(
+            "insert into marts.dim_partner_contacts values (?, ?, ?, 'zh-CN')",
+            (partner, f"finance@{partner.lower()}.example.cn", "财务"),
+        )
 
 
 def queue_all(settings: Settings, warehouse: Warehouse) -> None:
@@ -117,26 +128,44 @@ def queue_all(settings: Settings, warehouse: Warehouse) -> None:
     queue_statements(settings, warehouse, statements)
 
 
-def send_through(sink: MailSink, settings: Settings, warehouse: Warehouse) -> Any:
-    settings = settings.model_copy(update={"smtp_port": sink.port})
-    return send_pending(settings, warehouse, period=PERIOD)
+def send_through(
+    sink: MailSink,
+    settings: Settings,
+    warehouse: Warehouse,
+    render_workers: int | None = None,
+) -> Any:
+    update = {"smtp_port": sink.port, "render_workers": render_workers}
+    return send_pending(settings.model_copy(update=update), warehouse, period=PERIOD)
 
 
 def statements_received(folder: Path) -> Counter[str]:
     """How many statement e-mails each partner's mailbox got."""
     received: Counter[str] = Counter()
     for path in folder.glob("*.eml"):
-        message = email.message_from_bytes(
-            path.read_bytes(), policy=email.policy.default
-        )
-        (partner,) = {p for p in PARTNERS if p.lower() in str(message["To"])}
+        message = read_message(path)
+        partner = partner_of(message)
         assert NAMES[partner] in str(message["Subject"])
         received[partner] += 1
     return received
 
 
+def read_message(path: Path) -> email.message.EmailMessage:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    return message
+
+
+def partner_of(message: email.message.EmailMessage) -> str:
+    (partner,) = {p for p in PARTNERS if p.lower() in str(message["To"])}
+    return partner
+
+
 def statuses(warehouse: Warehouse) -> dict[str, str]:
     return dict(warehouse.query("select partner_id, status from ops.outbox order by 1"))
+
+
+# Rendering in the sending process, and in two worker processes.
+RENDER_WORKERS = pytest.mark.parametrize("workers", [0, 2])
 
 
 def test_a_dropped_connection_and_a_rerun_leave_every_partner_one_statement(
@@ -181,6 +210,102 @@ def test_a_relay_closing_connections_between_messages_delivers_all_in_one_run(
 
     assert (report.sent, report.failed, report.unconfirmed) == (8, 0, ())
     assert statements_received(received) == Counter(dict.fromkeys(PARTNERS, 1))
+
+
+def test_each_statement_is_rendered_just_before_it_is_sent(
+    settings: Settings,
+    warehouse: Warehouse,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    queue_all(settings, warehouse)
+    caplog.set_level(logging.DEBUG, logger="notifications")
+
+    with MailSink(tmp_path / "received") as sink:
+        send_through(sink, settings, warehouse, render_workers=0)
+
+    steps = [
+        ("rendered", record.args[0])
+        if record.name == "notifications.render"
+        else ("sent", str(record.args[0]).split(":")[1])
+        for record in caplog.records
+        if isinstance(record.args, tuple)
+        and str(record.msg).startswith(("rendered statement", "sent message"))
+    ]
+    assert steps == [
+        (step, partner) for partner in PARTNERS for step in ("rendered", "sent")
+    ]
+
+
+def test_statements_rendered_in_worker_processes_arrive_in_order_and_unchanged(
+    settings: Settings, warehouse: Warehouse, tmp_path: Path
+) -> None:
+    queue_all(settings, warehouse)
+
+    with MailSink(tmp_path / "received") as sink:
+        report = send_through(sink, settings, warehouse, render_workers=2)
+        arrived = [read_message(sunk.path) for sunk in sink.messages]
+
+    assert report.sent == len(PARTNERS)
+    assert set(statuses(warehouse).values()) == {"sent"}
+    assert [partner_of(message) for message in arrived] == list(PARTNERS)
+    # The attachments a worker rendered are those this process renders.
+    (row,) = warehouse.query_dicts(
+        "select message_key, document_path, recipients, message_id "
+        "from ops.outbox where partner_id = 'P0001'"
+    )
+    here = render_statement_row(row)
+    assert [part.get_content() for part in arrived[0].iter_attachments()] == [
+        attachment.content for attachment in here.attachments
+    ]
+
+
+@RENDER_WORKERS
+def test_a_statement_that_cannot_be_rendered_stops_the_send_after_those_before_it(
+    settings: Settings, warehouse: Warehouse, tmp_path: Path, workers: int
+) -> None:
+    received = tmp_path / "received"
+    queue_all(settings, warehouse)
+    broken = statement_path(settings, publish(settings, "P0005", "5000.00"))
+    good = broken.read_bytes()
+    published = json.loads(good)
+    published["document"]["total_amount"] = "1.00"
+    broken.write_bytes(canonical_json(published))
+
+    with MailSink(received) as sink, pytest.raises(DocumentError, match="total"):
+        send_through(sink, settings, warehouse, workers)
+    after_failure = statements_received(received)
+    broken.write_bytes(good)
+    with MailSink(received) as sink:
+        rerun = send_through(sink, settings, warehouse, workers)
+
+    assert after_failure == Counter(dict.fromkeys(PARTNERS[:4], 1))
+    assert rerun.sent == 4
+    assert statements_received(received) == Counter(dict.fromkeys(PARTNERS, 1))
+
+
+def test_on_postgresql_the_outbox_is_indexed_by_key_and_mails_each_partner_once(
+    settings: Settings, tmp_path: Path
+) -> None:
+    received = tmp_path / "received"
+    with throwaway_postgres_database("outbox") as database:
+        production = settings.model_copy(
+            update={"env": "prod", "pg_database": database}
+        )
+        with Warehouse(production) as warehouse:
+            add_contacts(warehouse)
+            queue_all(production, warehouse)
+            with MailSink(received) as sink:
+                report = send_through(sink, production, warehouse)
+            indexes = warehouse.query(
+                "select indexdef from pg_indexes "
+                "where schemaname = 'ops' and tablename = 'outbox'"
+            )
+
+    assert report.sent == len(PARTNERS)
+    assert statements_received(received) == Counter(dict.fromkeys(PARTNERS, 1))
+    # Each outcome is recorded by key: without an index, a scan per message.
+    assert [str(row[0]).endswith("(message_key)") for row in indexes] == [True]
 
 
 def test_refused_recipients_are_recorded_reported_and_not_retried(

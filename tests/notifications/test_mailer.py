@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import socket
@@ -16,7 +17,7 @@ import pypdf
 import pytest
 
 from channelops.errors import ConfigError
-from notifications.documents import OutgoingMessage, Recipient
+from notifications.documents import Attachment, OutgoingMessage, Recipient
 from notifications.mailer import DeliveryReport, SmtpConfig, deliver
 from notifications.render import render_ops_alert, render_statement_message
 from notifications.sink import MailSink
@@ -189,6 +190,27 @@ def test_deliver_should_attach_the_pdf_under_its_chinese_name_with_the_partner_n
     text = pypdf.PdfReader(io.BytesIO(content)).pages[0].extract_text()
     assert PARTNER_NAME in text
     assert "¥1,279,317.80" in text
+
+
+def test_deliver_should_send_attachments_of_any_size_exactly_in_short_lines(
+    outbox: Path,
+) -> None:
+    # Nothing, sizes around one base64 line (57 bytes), several lines.
+    sizes = (0, 1, 56, 57, 58, 1000)
+    files = tuple(
+        Attachment(
+            f"f{size}.bin", (bytes(range(256)) * 4)[:size], "application/octet-stream"
+        )
+        for size in sizes
+    )
+    message = dataclasses.replace(plain_message("k"), attachments=files)
+
+    received = deliver_one(outbox, message)
+
+    contents = [part.get_content() for part in received.iter_attachments()]
+    assert contents == [attachment.content for attachment in message.attachments]
+    (path,) = outbox.glob("*.eml")
+    assert max(len(line) for line in path.read_bytes().splitlines()) <= 78
 
 
 def test_deliver_should_set_the_given_message_id_and_a_date(outbox: Path) -> None:
