@@ -138,13 +138,18 @@ SCORECARD_AMOUNT = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d%])")
 def scorecard_amounts(document: dict[str, Any]) -> tuple[set[str], set[str]]:
     """The figures a partner's scorecard may print, and its own net sales.
 
-    It may print its own metric values and the rules' bounds, which every
-    partner sees; net sales as money, the others as plain numbers.
+    It may print its own score, each metric's value and points, and the
+    rules' bounds, which every partner sees; net sales as money, the others
+    as plain numbers.
     """
     allowed: set[str] = set()
     own: set[str] = set()
+    if document["score"] is not None:
+        allowed.add(money(document["score"]))
     for metric in document["metrics"]:
         name = metric["metric"]
+        if metric["points"] is not None:
+            allowed.add(plain(metric["points"]))
         if name in PERCENT_METRICS:
             continue
         shown = money if name == "net_sales" else plain
