@@ -53,7 +53,8 @@ def summarise(
     nightly = {s: _stage_summary([r["nightly"][s] for r in runs]) for s in NIGHTLY}
     refresh = _stage_summary([r["full_refresh_build"] for r in runs])
     floor = _stage_summary([r["floor"] for r in runs])
-    pandas = _stage_summary([r["pandas"] for r in runs])
+    pandas_runs = [r["pandas"] for r in runs if r["pandas"] is not None]
+    pandas = _stage_summary(pandas_runs) if pandas_runs else None
     end_to_end = sum(full[s]["seconds"] for s in FULL)
     data_path = sum(full[s]["seconds"] for s in DATA_PATH)
     nightly_total = sum(nightly[s]["seconds"] for s in NIGHTLY)
@@ -69,8 +70,8 @@ def summarise(
     ratios = {
         "end_to_end_vs_floor": end_to_end / floor["seconds"],
         "data_path_vs_floor": data_path / floor["seconds"],
-        "pandas_vs_channelops": pandas["seconds"] / data_path,
-        "pandas_vs_floor": pandas["seconds"] / floor["seconds"],
+        "pandas_vs_channelops": pandas["seconds"] / data_path if pandas else None,
+        "pandas_vs_floor": pandas["seconds"] / floor["seconds"] if pandas else None,
         "nightly_vs_full": nightly_total / full_nightly,
         "nightly_build_vs_full_refresh_build": nightly["dbt build"]["seconds"]
         / refresh["seconds"],
@@ -163,9 +164,17 @@ def markdown(summary: dict[str, Any]) -> str:
     ]
     lines.append(_row("dbt build --full-refresh", summary["full_refresh_build"]))
     lines.append(_row("floor: bare DuckDB load + model SQL", summary["floor"]))
-    lines.append(_row("pandas scorecard + rebate", summary["pandas"]))
-    ratios = summary["ratios"]
     parity = summary["rebate_parity"]
+    if summary["pandas"] is not None:
+        lines.append(_row("pandas scorecard + rebate", summary["pandas"]))
+        parity_line = (
+            f"Rebate lines {parity['lines']:,} for the period; pandas differs on "
+            f"{parity['differing']}."
+        )
+    else:
+        lines.append("| pandas scorecard + rebate | not run | | | |")
+        parity_line = f"The pandas baseline was not run: {parity['skipped']}."
+    ratios = summary["ratios"]
     lines += [
         "",
         "| ratio | measured | target |",
@@ -174,8 +183,9 @@ def markdown(summary: dict[str, Any]) -> str:
         f"{TARGETS['end_to_end_vs_floor']} |",
         f"| pull + dbt build / floor | {ratios['data_path_vs_floor']:.1f} | |",
         f"| pandas / channelops (pull + dbt build) | "
-        f"{ratios['pandas_vs_channelops']:.2f} | {TARGETS['pandas_vs_channelops']} |",
-        f"| pandas / floor | {ratios['pandas_vs_floor']:.1f} | |",
+        f"{_ratio(ratios['pandas_vs_channelops'], 2)} | "
+        f"{TARGETS['pandas_vs_channelops']} |",
+        f"| pandas / floor | {_ratio(ratios['pandas_vs_floor'], 1)} | |",
         f"| nightly (pull + build + gate) / full | {ratios['nightly_vs_full']:.3f} | "
         f"{TARGETS['nightly_vs_full']} |",
         f"| nightly dbt build / full-refresh dbt build | "
@@ -190,9 +200,11 @@ def markdown(summary: dict[str, Any]) -> str:
         f"| peak RSS of any stage, GiB | {ratios['peak_rss_gib']:.2f} | "
         f"{TARGETS['peak_rss_gib']} |",
         "",
-        f"Rebate lines {parity['lines']:,} for the period; pandas differs on "
-        f"{parity['differing']}. E-mails the server received: "
-        f"{summary['delivered']}.",
+        f"{parity_line} E-mails the server received: {summary['delivered']}.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _ratio(value: float | None, places: int) -> str:
+    return "not run" if value is None else f"{value:.{places}f}"

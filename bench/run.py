@@ -11,6 +11,7 @@ full refresh, the bare-DuckDB floor and the pandas baseline. It writes
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import shutil
@@ -31,6 +32,8 @@ from bench.generate import LAST_QUARTER, Scale, generate, write_nightly
 from bench.measure import Measured, run_measured
 from channelops.settings import DEFAULT_CONFIG_DIR, PROJECT_DIR
 
+logger = logging.getLogger(__name__)
+
 # The one rebate program both channelops and the pandas baseline compute.
 BENCH_PROGRAM = "quarterly_volume.yml"
 # Statement mail is not throttled in the benchmark: the server is local.
@@ -38,6 +41,11 @@ UNTHROTTLED_PER_SECOND = "1000000"
 FULL_STAGES = ("pull", "dbt build", "gate", "publish", "render", "send")
 NIGHTLY_STAGES = ("pull", "dbt build", "gate")
 GIB = 1 << 30
+# The pandas baseline's peak memory per order line (4.2 GiB at 10 M lines);
+# it holds every line in memory, so a scale that needs more than this share
+# of the machine's available memory is not run rather than swapped to death.
+PANDAS_BYTES_PER_LINE = 450
+PANDAS_MEMORY_SHARE = 0.75
 
 
 class CountingHandler:
@@ -157,6 +165,12 @@ def one_repeat(
         log=logs / "floor.log",
     )
     pandas_out = work / "pandas.json"
+    skipped = pandas_skip_reason(scale.lines, available_memory_bytes())
+    if skipped is not None:
+        logger.warning("pandas baseline not run: %s", skipped)
+        return _repeat_result(
+            full, floor, None, {"skipped": skipped}, delivered, env, logs, drop, scale
+        )
     pandas = run_measured(
         [
             sys.executable,
@@ -172,6 +186,23 @@ def one_repeat(
         log=logs / "pandas.log",
     )
     parity = _rebate_parity(home, pandas_out)
+    return _repeat_result(
+        full, floor, pandas, parity, delivered, env, logs, drop, scale
+    )
+
+
+def _repeat_result(
+    full: dict[str, Measured],
+    floor: Measured,
+    pandas: Measured | None,
+    parity: dict[str, Any],
+    delivered: int,
+    env: dict[str, str],
+    logs: Path,
+    drop: Path,
+    scale: Scale,
+) -> dict[str, Any]:
+    """The nightly drop and the full refresh, then one repeat's measurements."""
     _night_path, night_lines = write_nightly(drop, scale)
     nightly = {name: _stage(name, env, logs / "nightly") for name in NIGHTLY_STAGES}
     refresh = _stage("dbt full refresh", env, logs)
@@ -181,10 +212,30 @@ def one_repeat(
         "nightly_lines": night_lines,
         "full_refresh_build": asdict(refresh),
         "floor": asdict(floor),
-        "pandas": asdict(pandas),
+        "pandas": asdict(pandas) if pandas is not None else None,
         "delivered": delivered,
         "rebate_parity": parity,
     }
+
+
+def available_memory_bytes() -> int:
+    """MemAvailable of this machine, from /proc/meminfo."""
+    for line in Path("/proc/meminfo").read_text(encoding="ascii").splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def pandas_skip_reason(lines: int, available: int) -> str | None:
+    """Why the pandas baseline would not fit in memory at ``lines``, or None."""
+    needed = lines * PANDAS_BYTES_PER_LINE
+    if needed <= available * PANDAS_MEMORY_SHARE:
+        return None
+    return (
+        f"it would need about {needed / GIB:.0f} GiB for {lines:,} lines "
+        f"({PANDAS_BYTES_PER_LINE} bytes a line, measured at 10 M) and "
+        f"{available / GIB:.0f} GiB are available"
+    )
 
 
 def _rebate_parity(home: Path, pandas_out: Path) -> dict[str, Any]:

@@ -96,3 +96,13 @@ def test_stages_option_should_measure_only_the_stages_named(tmp_path: Path) -> N
     table = (tmp_path / "out" / "10k-pull.md").read_text(encoding="utf-8")
     assert "| pull |" in table
     assert "dbt build" not in table
+
+
+def test_pandas_baseline_is_skipped_only_when_it_cannot_fit_in_memory() -> None:
+    from bench.run import pandas_skip_reason
+
+    machine = 20 << 30
+    assert pandas_skip_reason(10_000_000, machine) is None
+    reason = pandas_skip_reason(100_000_000, machine)
+    assert reason is not None
+    assert "100,000,000 lines" in reason and "20 GiB are available" in reason
