@@ -28,6 +28,7 @@ with the reason, and the caller reads that file row by row.
 from __future__ import annotations
 
 import csv
+import re
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -125,12 +126,13 @@ def inspect_csv(
     ends = _LineEnds()
     for line in lines.consumed:
         ends.feed(line)
-    data = _DataLines(ends)
+    data = _DataLines(ends, delimiter)
     # DuckDB parses quotes in the lines it skips, so a header with quotes
     # is left out of a copy rather than skipped.
     in_place = encoding in UTF8_ENCODINGS and not any('"' in h for h in lines.consumed)
     copy = None if in_place else scratch / "data.utf8.csv"
     _check_data(lines.rest(), data, copy)
+    data.finish()
     ends.check()
     if data.records == 0:
         raise NotSimple("it has no data rows")
@@ -220,12 +222,21 @@ class _LineEnds:
 class _DataLines:
     """The data lines: counted, and checked for what only the row parser reads."""
 
-    def __init__(self, ends: _LineEnds) -> None:
+    def __init__(self, ends: _LineEnds, delimiter: str) -> None:
         self._ends = ends
         # As if just after a line end, so that a blank first data line shows.
         self._tail = "\n"
         self._ended = 0
         self._open = False
+        # The last line while it is incomplete, and what a line with quotes
+        # must look like: each value either wholly quoted (doubled quotes
+        # inside) or without quotes. Python's csv keeps a quote inside an
+        # unquoted value (a""b) as text; DuckDB may split such a line
+        # differently without a word.
+        self._line = ""
+        mark = re.escape(delimiter)
+        value = rf'(?:"(?:[^"\r\n]|"")*"|[^"{mark}\r\n]*)'
+        self._quoted_line = re.compile(rf"{value}(?:{mark}{value})*\r?")
 
     @property
     def records(self) -> int:
@@ -240,10 +251,25 @@ class _DataLines:
             raise NotSimple("it has blank lines")
         if ' "' in probe or '" ' in probe:
             raise NotSimple("a quote stands next to a space")
+        self._check_quotes(piece)
         self._ends.feed(piece)
         self._ended += piece.count("\n")
         self._open = not piece.endswith("\n")
         self._tail = probe[-2:]
+
+    def finish(self) -> None:
+        """Check the last line, which may have no line end."""
+        self._check_quotes("\n")
+
+    def _check_quotes(self, piece: str) -> None:
+        text = self._line + piece
+        cut = text.rfind("\n") + 1
+        complete, self._line = text[:cut], text[cut:]
+        if '"' not in complete:
+            return
+        for line in complete.split("\n"):
+            if '"' in line and not self._quoted_line.fullmatch(line):
+                raise NotSimple("quotes on a line do not enclose whole values on it")
 
 
 # The rows: typed in SQL, or through the field reader per distinct text.

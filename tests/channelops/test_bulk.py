@@ -620,7 +620,9 @@ def _log_line(caplog: pytest.LogCaptureFixture) -> str:
         ("SO1,1,P001,2025-01-03,2,200.00,销售\r\nSO2,1,P001,2025-01-03,2,1,销售\n",
          "its lines do not all end the same way"),
         ('SO1,"1\n2",P001,2025-01-03,2,200.00,销售\n',
-         "DuckDB read 1 rows from 2 lines"),
+         "quotes on a line do not enclose whole values on it"),
+        ('S""O1,1,P001,2025-01-03,2,200.00,销售\n',
+         "quotes on a line do not enclose whole values on it"),
         ("", "it has no data rows"),
     ],
 )  # fmt: skip
