@@ -313,13 +313,13 @@ GOOD_DATA_SQL = (
     insert into ops.settlement_versions values
         ('P001-2026Q3', 'P001', '2026Q3', 1, 's1', 'growth v1, loyalty v1',
             'i1', '0.1.0', 'first settlement of the period', 'run-1',
-            timestamp '2026-10-03 08:00:00'),
+            timestamp '2026-10-03 08:00:00', 'd1', 'r1'),
         ('P001-2026Q3', 'P001', '2026Q3', 2, 's2', 'growth v1, loyalty v1',
             'i2', '0.1.0', 'corrects v1: input files changed', 'run-2',
-            timestamp '2026-10-04 08:00:00'),
+            timestamp '2026-10-04 08:00:00', 'd2', 'r1'),
         ('P002-2026Q3', 'P002', '2026Q3', 1, 's3', 'growth v1', 'i1',
             '0.1.0', 'first settlement of the period', 'run-1',
-            timestamp '2026-10-03 08:00:00')
+            timestamp '2026-10-03 08:00:00', 'd1', 'r1')
     """,
     # Their movements: v2 of P001 corrects v1 by +6.00.
     """
