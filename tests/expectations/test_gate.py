@@ -416,7 +416,7 @@ def test_version_without_lines_should_need_no_movements(
             "'run-3', timestamp '2026-10-05 08:00:00')",
             "insert into ops.settlement_versions values ('P002-2026Q3', 'P002', "
             "'2026Q3', 2, 's4', 'growth v1', 'i3', '0.1.0', 'corrects v1', "
-            "'run-3', timestamp '2026-10-05 08:00:00')",
+            "'run-3', timestamp '2026-10-05 08:00:00', 'd3', 'r1')",
         ),
     )
     report = gate(duckdb_warehouse, SUITES[-1])
