@@ -162,7 +162,8 @@
     basis, measure, banding and bounds, `volume`, prior_year_volume and
     target_amount, is_eligible, cap_amount and the shared cap's columns):
     measured_basis (growth: the increase over last year; target attainment:
-    volume over target), reached_tiers, slices, calculated (the calculation
+    volume over target), banded (each basis beside its program's tiers,
+    the reached one flagged), calculated (the calculation
     before cap, eligibility and rounding), entitled (capped, 0 when not
     eligible, rounded: component_entitlement_amount) and within_program_cap
     (entitlement_amount, within the cap a program's components share). Used
@@ -194,77 +195,49 @@ measured_basis as (
 
 ),
 
-reached_tiers as (
+-- Each basis beside every tier of its program, once: the tier it reaches
+-- is flagged, and the incremental amount sums its slices over the tiers.
+-- One pass instead of joining reached tiers and slices back to the basis,
+-- which PostgreSQL planned as a nested loop over every basis pair.
+banded as (
 
     select
-        measured_basis.program_key,
-        measured_basis.partner_id,
-        measured_basis.{{ period }},
+        measured_basis.*,
         tiers.tier_no,
         tiers.tier_name,
         tiers.rate,
-        tiers.fixed_amount
-
-    from measured_basis
-    inner join tiers
-        on
-            measured_basis.program_key = tiers.program_key
-            and {{ rebate_tier_reached(
-                'measured_basis.measured_basis', 'measured_basis.bounds'
-            ) }}
-
-),
-
-slices as (
-
-    select
-        measured_basis.program_key,
-        measured_basis.partner_id,
-        measured_basis.{{ period }},
+        tiers.fixed_amount,
+        {{ rebate_tier_reached(
+            'measured_basis.measured_basis', 'measured_basis.bounds'
+        ) }} as is_tier_reached,
         sum(
             {{ rebate_tier_slice_amount('measured_basis.measured_basis') }}
+        ) over (
+            partition by
+                measured_basis.program_key,
+                measured_basis.partner_id,
+                measured_basis.{{ period }}
         ) as incremental_amount
 
     from measured_basis
     inner join tiers
         on measured_basis.program_key = tiers.program_key
-    group by
-        measured_basis.program_key,
-        measured_basis.partner_id,
-        measured_basis.{{ period }}
 
 ),
 
 calculated as (
 
     select
-        measured_basis.*,
-        reached_tiers.tier_no,
-        reached_tiers.tier_name,
-        reached_tiers.rate,
-        reached_tiers.fixed_amount,
-        case measured_basis.banding
-            when 'incremental' then slices.incremental_amount
+        *,
+        case banding
+            when 'incremental' then incremental_amount
             else
-                coalesce(
-                    measured_basis.attained_volume,
-                    measured_basis.measured_basis
-                )
-                * reached_tiers.rate
-                + reached_tiers.fixed_amount
+                coalesce(attained_volume, measured_basis) * rate
+                + fixed_amount
         end as calculated_amount
 
-    from measured_basis
-    inner join reached_tiers
-        on
-            measured_basis.program_key = reached_tiers.program_key
-            and measured_basis.partner_id = reached_tiers.partner_id
-            and measured_basis.{{ period }} = reached_tiers.{{ period }}
-    inner join slices
-        on
-            measured_basis.program_key = slices.program_key
-            and measured_basis.partner_id = slices.partner_id
-            and measured_basis.{{ period }} = slices.{{ period }}
+    from banded
+    where is_tier_reached
 
 ),
 
