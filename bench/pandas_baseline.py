@@ -2,7 +2,8 @@
 
 ``python -m bench.pandas_baseline <drop dir> <config dir> <period> <out json>``
 reads the same export files, computes per partner and quarter the sales,
-returns, collections, complaints and activities, the scorecard score and tier
+returns, collections, targets, complaints, ratings and activities, every
+metric config/scorecard.yml weighs, the scorecard score and tier
 (config/scorecard.yml) and the retroactive volume rebate (config/programs),
 and writes the period's rebate lines so the benchmark can check them against
 channelops' statements. Amounts are kept as integer fen (int64), not float64,
@@ -73,48 +74,100 @@ def partner_quarters(drop_dir: Path) -> tuple[pd.DataFrame, int]:
     payments["fen"] = _fen(payments["回款金额"])
     collected = payments.groupby(keys).agg(collected_fen=("fen", "sum"))
     feedback = pd.read_csv(drop_dir / "客户反馈.csv", dtype=str, keep_default_na=False)
-    feedback = feedback[feedback["类型"].isin(["投诉", "工单"])].copy()
     created = pd.to_datetime(feedback["创建时间"]) - pd.Timedelta(hours=8)
-    answered = pd.to_datetime(
-        feedback["首次响应时间"].replace("", None)
-    ) - pd.Timedelta(hours=8)
     feedback["quarter"] = _quarter(created)
-    feedback["breach"] = (
-        answered.isna() | (answered > created + pd.Timedelta(hours=24))
+    rated = feedback[feedback["满意度"] != ""].copy()
+    # Tenths of a point, so that every total stays an integer.
+    rated["rating"] = (rated["满意度"].astype(float) * 10).round().astype("int64")
+    ratings = rated.groupby(keys).agg(
+        rating_count=("rating", "size"), rating_total=("rating", "sum")
+    )
+    tickets = feedback[feedback["类型"].isin(["投诉", "工单"])].copy()
+    opened = created[tickets.index]
+    answered = pd.to_datetime(tickets["首次响应时间"].replace("", None)) - pd.Timedelta(
+        hours=8
+    )
+    # Calendar hours: the demo configuration's working-hours SLA calendar is
+    # more than such a script would do.
+    tickets["breach"] = (
+        answered.isna() | (answered > opened + pd.Timedelta(hours=24))
     ).astype(int)
-    complaints = feedback.groupby(keys).agg(
+    complaints = tickets.groupby(keys).agg(
         complaint_count=("breach", "size"), sla_breach_count=("breach", "sum")
     )
     activities = pd.read_excel(drop_dir / "市场活动.xlsx", header=1, dtype=str)
     activities["quarter"] = _quarter(pd.to_datetime(activities["开始日期"]))
     engagement = activities.groupby(keys).agg(activity_count=("活动编号", "size"))
-    frame = sales.join([collected, complaints, engagement], how="outer").fillna(0)
+    targets = pd.read_csv(drop_dir / "销售目标.csv", dtype=str)
+    year, quarter = targets["考核期间"].str.split("Q", expand=True).T.values
+    targets["quarter"] = year.astype("int64") * QUARTER_INDEX_YEAR + (
+        quarter.astype("int64") - 1
+    )
+    targets["target_fen"] = _fen(targets["目标金额"])
+    targeted = targets.groupby(keys).agg(target_fen=("target_fen", "sum"))
+    frame = sales.join(
+        [collected, complaints, ratings, engagement, targeted], how="outer"
+    ).fillna(0)
     return frame.astype("int64").reset_index(), len(lines)
+
+
+def _every_quarter(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each partner's quarters from its first sale to the last quarter, gaps as 0."""
+    last = frame["quarter"].max()
+    first = frame[frame["gross_fen"] > 0].groupby("经销商编码")["quarter"].min()
+    spine = pd.MultiIndex.from_tuples(
+        [(p, q) for p, start in first.items() for q in range(start, last + 1)],
+        names=["经销商编码", "quarter"],
+    )
+    return (
+        frame.set_index(["经销商编码", "quarter"])
+        .reindex(spine, fill_value=0)
+        .reset_index()
+    )
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    return (numerator / denominator).where(denominator != 0)
 
 
 def scorecards(frame: pd.DataFrame, config_dir: Path) -> pd.DataFrame:
     rules = yaml.safe_load((config_dir / "scorecard.yml").read_text(encoding="utf-8"))
-    frame = frame.sort_values(["经销商编码", "quarter"]).copy()
+    frame = _every_quarter(frame).sort_values(["经销商编码", "quarter"])
     frame["net_fen"] = frame["gross_fen"] - frame["returns_fen"]
-    previous = frame.groupby("经销商编码")["net_fen"].shift(1)
-    consecutive = frame.groupby("经销商编码")["quarter"].diff() == 1
-    previous = previous.where(consecutive)
+    by_partner = frame.groupby("经销商编码")
+    previous = by_partner["net_fen"].shift(1)
+    year_ago = by_partner["net_fen"].shift(QUARTER_INDEX_YEAR)
+    receivable = (
+        by_partner["net_fen"].cumsum() - by_partner["collected_fen"].cumsum()
+    ).clip(lower=0)
+    starts = pd.to_datetime(
+        (frame["quarter"] // QUARTER_INDEX_YEAR).astype(str)
+        + "-"
+        + (frame["quarter"] % QUARTER_INDEX_YEAR * 3 + 1).astype(str)
+        + "-01"
+    )
+    days = ((starts + pd.DateOffset(months=3)) - starts).dt.days
     values = {
         "net_sales": frame["net_fen"] / 100,
-        "sales_growth_qoq": ((frame["net_fen"] - previous) / previous).where(
-            previous > 0
+        "sales_growth_qoq": _ratio(frame["net_fen"] - previous, previous),
+        "sales_growth_yoy": _ratio(frame["net_fen"] - year_ago, year_ago),
+        "target_attainment": _ratio(frame["net_fen"], frame["target_fen"]).where(
+            frame["target_fen"] > 0
         ),
-        "collection_ratio": (frame["collected_fen"] / frame["net_fen"]).where(
-            frame["net_fen"] > 0
-        ),
-        "return_rate": (frame["returns_fen"] / frame["gross_fen"]).where(
-            frame["gross_fen"] > 0
-        ),
-        "sla_breach_rate": (frame["sla_breach_count"] / frame["complaint_count"]).where(
-            frame["complaint_count"] > 0
-        ),
+        "collection_ratio": _ratio(frame["collected_fen"], frame["net_fen"]),
+        "days_sales_outstanding": _ratio(receivable * days, frame["net_fen"]),
+        "return_rate": _ratio(frame["returns_fen"], frame["gross_fen"]),
+        "sla_breach_rate": _ratio(frame["sla_breach_count"], frame["complaint_count"]),
+        "satisfaction": _ratio(frame["rating_total"] / 10, frame["rating_count"]),
         "activity_count": frame["activity_count"].astype(float),
     }
+    unknown = [m["metric"] for m in rules["metrics"] if m["metric"] not in values]
+    if unknown:
+        raise SystemExit(
+            f"the pandas baseline computes no {', '.join(unknown)}: "
+            f"add it to bench/pandas_baseline.py or leave it out of "
+            f"{config_dir / 'scorecard.yml'}"
+        )
     weighted = pd.Series(0.0, index=frame.index)
     weights = pd.Series(0.0, index=frame.index)
     present = pd.Series(0, index=frame.index)

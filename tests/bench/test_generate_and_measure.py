@@ -106,3 +106,17 @@ def test_pandas_baseline_is_skipped_only_when_it_cannot_fit_in_memory() -> None:
     reason = pandas_skip_reason(100_000_000, machine)
     assert reason is not None
     assert "100,000,000 lines" in reason and "20 GiB are available" in reason
+
+
+def test_pandas_baseline_should_score_with_every_metric_the_bench_config_weighs(
+    network: Path, tmp_path: Path
+) -> None:
+    from bench import pandas_baseline
+    from bench.generate import LAST_QUARTER
+    from bench.run import bench_config
+
+    result = pandas_baseline.run(network, bench_config(tmp_path), LAST_QUARTER)
+
+    assert result["rows"] == 10_000
+    assert result["scored"] > 0
+    assert len(result["rebate_lines"]) > 0
