@@ -132,7 +132,10 @@ class Warehouse:
         self._pg: Any = None
         if self.kind == "duckdb":
             settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-            self._duck = duckdb.connect(str(settings.warehouse_path))
+            self._duck = duckdb.connect(
+                str(settings.warehouse_path),
+                config={"memory_limit": settings.duckdb_memory_limit},
+            )
         else:
             import psycopg2
 
