@@ -228,21 +228,24 @@ def _tier(card: dict[str, Any], language: Language) -> str | None:
 
 
 def _programs(documents: dict[str, dict[str, Any]]) -> tuple[ProgramTotal, ...]:
-    totals: dict[str, tuple[str, set[str], Decimal]] = {}
+    """Rebate totals per program, and per component of a combined program.
+
+    A combined program's lines are named "program · component"; summing them
+    under the program id alone would print the first component's name over
+    the whole program's total.
+    """
+    totals: dict[tuple[str, str], tuple[str, set[str], Decimal]] = {}
     for partner, document in documents.items():
         for line in document["lines"]:
+            key = (line["program_id"], line.get("component_id") or "")
             name, partners, amount = totals.get(
-                line["program_id"], (line["program_name"], set(), Decimal("0.00"))
+                key, (line["program_name"], set(), Decimal("0.00"))
             )
             partners.add(partner)
-            totals[line["program_id"]] = (
-                name,
-                partners,
-                amount + Decimal(line["amount"]),
-            )
+            totals[key] = (name, partners, amount + Decimal(line["amount"]))
     return tuple(
         ProgramTotal(program, name, len(partners), amount)
-        for program, (name, partners, amount) in sorted(totals.items())
+        for (program, _), (name, partners, amount) in sorted(totals.items())
     )
 
 

@@ -17,6 +17,7 @@ import pypdf
 import pytest
 
 from channelops.meeting_pack import (
+    _programs,
     build_meeting_pack,
     mail_meeting_pack,
     write_meeting_pack,
@@ -336,3 +337,30 @@ def test_an_unchanged_pack_is_not_written_again(
     # Written files are replaced by a rename, which gives them a new inode.
     assert [path.stat().st_ino for path in second.files] == [f.st_ino for f in files]
     assert [path.stat().st_size for path in second.files] == [f.st_size for f in files]
+
+
+def test_a_combined_programs_components_are_totalled_under_their_own_names() -> None:
+    def line(program: str, name: str, amount: str, component: str | None = None):
+        row = {"program_id": program, "program_name": name, "amount": amount}
+        if component is not None:
+            row["component_id"] = component
+        return row
+
+    documents = {
+        "P001": {
+            "lines": [
+                line("triple", "三重激励 · 销量返利", "100.00", "volume"),
+                line("triple", "三重激励 · 增长奖励", "40.00", "growth"),
+                line("volume", "季度销量返利", "10.00"),
+            ]
+        },
+        "P002": {"lines": [line("triple", "三重激励 · 销量返利", "60.00", "volume")]},
+    }
+
+    totals = {(t.program_name, t.partner_count, t.amount) for t in _programs(documents)}
+
+    assert totals == {
+        ("三重激励 · 销量返利", 2, Decimal("160.00")),
+        ("三重激励 · 增长奖励", 1, Decimal("40.00")),
+        ("季度销量返利", 1, Decimal("10.00")),
+    }
