@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
@@ -268,6 +269,42 @@ def meeting_pack(
         )
         raise typer.Exit(EXIT_FAILED)
     _write_pack(load_settings(), period, language, mail)
+
+
+@app.command()
+def accruals(
+    month: Annotated[str, typer.Option(help="The month, e.g. 2026-09.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="CSV to write (default reports/accruals/<month>.csv)."),
+    ] = None,
+) -> None:
+    """Print and write finance's rebate accruals and true-ups for a month."""
+    from channelops.accruals import accrual_report, write_accrual_csv
+    from channelops.periods import Month
+    from channelops.warehouse import Warehouse, warehouse_lock
+
+    settings = load_settings()
+    _logging()
+    try:
+        chosen = Month.parse(month)
+        with (
+            warehouse_lock(settings, holder="channelops accruals"),
+            Warehouse(settings) as warehouse,
+        ):
+            report = accrual_report(warehouse, chosen)
+    except (ChannelopsError, ValueError) as error:
+        console.print(f"[bold red]Accruals not reported:[/] {error}")
+        raise typer.Exit(EXIT_FAILED) from None
+    target = out or settings.reports_dir / "accruals" / f"accruals_{chosen.label}.csv"
+    write_accrual_csv(report, target)
+    console.print(f"Rebate accruals {chosen.label}:")
+    for total in report.totals:
+        console.print(
+            f"  {total.program_key}  {total.line_kind}  "
+            f"{total.partner_count} partner(s)  {total.amount} CNY"
+        )
+    console.print(f"  total {report.amount} CNY; every line in {target}")
 
 
 @app.command("send-scorecards")

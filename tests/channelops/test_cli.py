@@ -32,7 +32,7 @@ def test_help_lists_the_commands_without_importing_the_stack() -> None:
     assert result.exit_code == 0
     commands = (
         "demo", "nightly", "settle", "backfill", "resend", "ops", "contract",
-        "meeting-pack", "send-scorecards",
+        "meeting-pack", "send-scorecards", "accruals",
     )  # fmt: skip
     for command in (*commands, "check-config"):
         assert command in result.output

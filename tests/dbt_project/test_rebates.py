@@ -11,20 +11,25 @@ published: the fixture publishes them, adds the version and builds again.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import psycopg2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
-from channelops.periods import Quarter
+from channelops.accruals import AccrualsMissing, accrual_report
+from channelops.cli import app
+from channelops.periods import Month, Quarter
 from channelops.publish import build_statement_documents, publish_statements
 from channelops.settings import DEFAULT_CONFIG_DIR, Settings
 from channelops.transform import RUN_EXCLUDES, build_models, load_rules, run_dbt
@@ -955,6 +960,78 @@ def test_a_period_closing_trues_up_to_the_settlement_under_its_version(
         ("2026-06", 1, "true_up", Decimal("70.00"), Decimal("0.00")),
         ("2026-08", 2, "accrual", Decimal("60.00"), Decimal("60.00")),
     ]
+
+
+def test_the_accrual_report_totals_each_programs_lines_for_the_month(
+    settled: Settings,
+) -> None:
+    with Warehouse(settled) as warehouse:
+        report = accrual_report(warehouse, Month.parse("2026-06"))
+        expected = warehouse.query(
+            "select program_key, line_kind, count(distinct partner_id), sum(amount) "
+            "from marts.fct_rebate_accruals where month_label = '2026-06' "
+            "group by program_key, line_kind order by program_key, line_kind"
+        )
+
+    assert [
+        (t.program_key, t.line_kind, t.partner_count, t.amount) for t in report.totals
+    ] == [(key, kind, count, Decimal(amount)) for key, kind, count, amount in expected]
+    assert report.amount == sum((t.amount for t in report.totals), Decimal("0.00"))
+    # P3's June closes north v1's 2026Q2: the true-up to the settled 70.00.
+    (p3,) = [
+        line
+        for line in report.lines
+        if line["partner_id"] == "P3" and line["program_key"].startswith("north")
+    ]
+    assert (p3["line_kind"], p3["accrued_to_date_amount"], p3["amount"]) == (
+        "true_up",
+        Decimal("70.00"),
+        Decimal("0.00"),
+    )
+
+
+def test_a_month_without_accruals_is_refused_with_what_to_do(
+    settled: Settings,
+) -> None:
+    with (
+        Warehouse(settled) as warehouse,
+        pytest.raises(AccrualsMissing, match="2031-01.*channelops nightly"),
+    ):
+        accrual_report(warehouse, Month.parse("2031-01"))
+
+
+# The command is shown on the DuckDB warehouse; the report above runs on both.
+@pytest.mark.parametrize("settled", ["duckdb"], indirect=True)
+def test_the_accruals_command_prints_totals_and_writes_every_line_as_csv(
+    settled: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "应计_2026-05.csv"
+    env = {
+        "CHANNELOPS_ENV": "local",
+        "CHANNELOPS_HOME": str(settled.home),
+        "CHANNELOPS_CONFIG_DIR": str(settled.config_dir),
+    }
+
+    result = CliRunner().invoke(
+        app, ["accruals", "--month", "2026-05", "--out", str(out)], env=env
+    )
+
+    assert result.exit_code == 0, result.output
+    with Warehouse(settled) as warehouse:
+        report = accrual_report(warehouse, Month.parse("2026-05"))
+    assert f"total {report.amount} CNY" in result.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(report.lines)
+    assert sum((Decimal(row["amount"]) for row in rows), Decimal("0.00")) == (
+        report.amount
+    )
+    assert {row["month_label"] for row in rows} == {"2026-05"}
+
+    refused = CliRunner().invoke(app, ["accruals", "--month", "2026-13"], env=env)
+    assert refused.exit_code == 1
+    assert "not a month" in refused.output
 
 
 # Property tests: the compiled models run on examples hypothesis draws, on
