@@ -20,9 +20,12 @@
 -- activities instead, each counted in the quarter it ends (completed) with
 -- its invested cost and a quantity of 1; only region, partner type and
 -- partner tier scope them.
+-- order_lines and scoped_lines are read twice: not materialized, or DuckDB
+-- writes every order line to a temporary table first (at 100 M lines, past
+-- 60 GB of disk).
 with
 
-order_lines as (
+order_lines as not materialized (
 
     select * from {{ ref('stg_channel__order_lines') }}
 
@@ -43,6 +46,28 @@ programs as (
 scope as (
 
     select * from {{ ref('stg_rules__rebate_scope') }}
+
+),
+
+-- The dimensions each program restricts, and the values it lists for them.
+scope_dimensions as (
+
+    select distinct
+        program_key,
+        dimension
+
+    from scope
+
+),
+
+scope_values as (
+
+    select distinct
+        program_key,
+        dimension,
+        scope_value
+
+    from scope
 
 ),
 
@@ -72,6 +97,7 @@ held_tiers as (
 
 ),
 
+-- Each customer's first quarter with the partner, for a new-customer basis.
 first_sales as (
 
     select
@@ -80,7 +106,15 @@ first_sales as (
         min({{ quarter_index('order_date') }}) as first_quarter_index
 
     from order_lines
-    where line_type = 'sale' and customer_id is not null
+    where
+        line_type = 'sale'
+        and customer_id is not null
+        -- Only a new-customer basis reads it: no grouping of every sale
+        -- line when no program has one.
+        and exists (
+            select 1 from programs
+            where programs.basis in ('new_customer_sales', 'new_customers')
+        )
     group by partner_id, customer_id
 
 ),
@@ -120,7 +154,7 @@ lines_with_partner as (
 
 ),
 
-scoped_lines as (
+scoped_lines as not materialized (
 
     select
         programs.program_key,
@@ -176,26 +210,58 @@ scoped_lines as (
                 programs.effective_to is null
                 or lines_with_partner.order_date <= programs.effective_to
             )
+    {{ rebate_scope_join('product_id', 'lines_with_partner.product_id') }}
+    {{ rebate_scope_join(
+        'product_category', 'lines_with_partner.product_category'
+    ) }}
+    {{ rebate_scope_join('region', 'lines_with_partner.region') }}
+    {{ rebate_scope_join('partner_type', 'lines_with_partner.partner_type') }}
+    {{ rebate_scope_join('partner_tier', 'lines_with_partner.partner_tier') }}
     where
         (
             programs.basis <> 'sub_distributor_sales'
             or lines_with_partner.parent_partner_id is not null
         )
-        and {{ rebate_in_scope('product_id', 'lines_with_partner.product_id') }}
-        and {{ rebate_in_scope(
-            'product_category', 'lines_with_partner.product_category'
-        ) }}
-        and {{ rebate_in_scope('region', 'lines_with_partner.region') }}
-        and {{ rebate_in_scope(
-            'partner_type', 'lines_with_partner.partner_type'
-        ) }}
-        and {{ rebate_in_scope(
-            'partner_tier', 'lines_with_partner.partner_tier'
-        ) }}
+        and {{ rebate_in_scope('product_id') }}
+        and {{ rebate_in_scope('product_category') }}
+        and {{ rebate_in_scope('region') }}
+        and {{ rebate_in_scope('partner_type') }}
+        and {{ rebate_in_scope('partner_tier') }}
 
 ),
 
+-- Only the lines of a new-customer basis need the window that counts each
+-- customer once; every other line counts no customer. Kept apart so that the
+-- window sorts those few lines, not every order line of every program (at
+-- 100 M lines that sort spilled past 60 GB of disk).
 eligible_lines as (
+
+    select
+        program_key,
+        partner_id,
+        order_line_id,
+        order_id,
+        order_date,
+        is_effective,
+        is_prior_year,
+        period,
+        quarter_index,
+        signed_amount,
+        signed_quantity,
+        0 as new_customer_count
+
+    from scoped_lines
+    where
+        basis not in (
+            'new_customer_sales',
+            'new_customers',
+            'co_marketing_spend',
+            'co_marketing_activities'
+        )
+
+),
+
+new_customer_lines as (
 
     select
         program_key,
@@ -228,16 +294,8 @@ eligible_lines as (
 
     from scoped_lines
     where
-        basis not in (
-            'new_customer_sales',
-            'new_customers',
-            'co_marketing_spend',
-            'co_marketing_activities'
-        )
-        or (
-            coalesce(is_new_customer, false)
-            and basis in ('new_customer_sales', 'new_customers')
-        )
+        coalesce(is_new_customer, false)
+        and basis in ('new_customer_sales', 'new_customers')
 
 ),
 
@@ -275,18 +333,23 @@ activity_lines as (
                 programs.effective_to is null
                 or activities.end_date <= programs.effective_to
             )
+    {{ rebate_scope_join('region', 'partners.region') }}
+    {{ rebate_scope_join('partner_type', 'partners.partner_type') }}
+    {{ rebate_scope_join('partner_tier', 'held_tiers.partner_tier') }}
     where
         activities.activity_type = 'co_marketing'
         and programs.basis in ('co_marketing_spend', 'co_marketing_activities')
-        and {{ rebate_in_scope('region', 'partners.region') }}
-        and {{ rebate_in_scope('partner_type', 'partners.partner_type') }}
-        and {{ rebate_in_scope('partner_tier', 'held_tiers.partner_tier') }}
+        and {{ rebate_in_scope('region') }}
+        and {{ rebate_in_scope('partner_type') }}
+        and {{ rebate_in_scope('partner_tier') }}
 
 ),
 
 counted_lines as (
 
     select * from eligible_lines
+    union all
+    select * from new_customer_lines
     union all
     select * from activity_lines
 
