@@ -143,6 +143,17 @@ def advice(error: BaseException) -> str:
     )
 
 
+def run_link(url: str | None) -> str | None:
+    """The run's page in the Prefect UI, or None when no UI is configured.
+
+    Prefect builds the link from PREFECT_UI_URL and spells an unset one
+    "None" (a run started by the command line on a temporary API has none).
+    """
+    if url is None or not url.startswith(("http://", "https://")):
+        return None
+    return url
+
+
 def _alert_failure(summary: RunSummary, stage: str, error: BaseException) -> None:
     get_run_logger().error(
         "%s %s failed in stage %r: %s", summary.flow, summary.period, stage, error
@@ -153,8 +164,9 @@ def _alert_failure(summary: RunSummary, stage: str, error: BaseException) -> Non
         f"Error: {type(error).__name__}: {error}",
         f"What to do: {advice(error)}",
     ]
-    if flow_run.ui_url:
-        lines.append(f"The run in the Prefect UI: {flow_run.ui_url}")
+    link = run_link(flow_run.ui_url)
+    if link is not None:
+        lines.append(f"The run in the Prefect UI: {link}")
     alert_ops(
         f"[channelops] {summary.flow} {summary.period} 运行失败 / run failed ({stage})",
         lines,

@@ -13,7 +13,7 @@ from channelops.errors import InputError, WarehouseBusy
 from channelops.settings import load_settings
 from channelops.warehouse import warehouse_lock
 from flows.resend_statement import resend_statement
-from flows.run_context import SETTLEMENT_STAGES, advice, failed_stage
+from flows.run_context import SETTLEMENT_STAGES, advice, failed_stage, run_link
 from flows.stages import RunSummary
 
 # The other run holds the lock far longer than the waiting run waits.
@@ -34,6 +34,15 @@ def test_advice_should_tell_a_data_error_from_a_busy_warehouse() -> None:
     assert advice(WarehouseBusy("held")).startswith("Nothing was changed")
     assert advice(ConnectionResetError("relay")).startswith("The retries")
     assert "not a known data problem" in advice(KeyError("x"))
+
+
+def test_an_alert_should_link_the_run_only_when_a_ui_is_configured() -> None:
+    # What Prefect's runtime gives with PREFECT_UI_URL unset (a command-line
+    # run on a temporary API) and with it set (the ops stack).
+    assert run_link("None/flow-runs/flow-run/2676ac92") is None
+    assert run_link(None) is None
+    link = "http://127.0.0.1:4200/flow-runs/flow-run/2676ac92"
+    assert run_link(link) == link
 
 
 @pytest.mark.prefect
