@@ -139,12 +139,19 @@ def nightly(
     publish_despite_warnings: OverrideOption = None,
 ) -> None:
     """Pull, rebuild, gate and publish the scorecards of the current quarter."""
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError as error:
+        console.print(
+            f"[bold red]Nightly run refused:[/] --as-of {as_of!r} is not a date "
+            f"like 2026-09-30 ({error})"
+        )
+        raise typer.Exit(EXIT_FAILED) from None
     settings = load_settings()
     apply_prefect_defaults()
     _logging()
     from flows.nightly import nightly as nightly_flow
 
-    day = date.fromisoformat(as_of) if as_of else None
     summary = _run(
         "Nightly run",
         lambda: nightly_flow(
@@ -276,7 +283,9 @@ def accruals(
     month: Annotated[str, typer.Option(help="The month, e.g. 2026-09.")],
     out: Annotated[
         Path | None,
-        typer.Option(help="CSV to write (default reports/accruals/<month>.csv)."),
+        typer.Option(
+            help="CSV to write (default <home>/reports/accruals/accruals_<month>.csv)."
+        ),
     ] = None,
 ) -> None:
     """Print and write finance's rebate accruals and true-ups for a month."""

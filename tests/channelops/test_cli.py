@@ -45,6 +45,15 @@ def test_check_config_accepts_the_bundled_configuration() -> None:
     assert "is valid" in result.output
 
 
+@pytest.mark.parametrize("day", ["2026-13-01", "yesterday", "2026/09/30"])
+def test_nightly_refuses_an_as_of_that_is_not_a_date(day: str) -> None:
+    result = runner.invoke(app, ["nightly", "--as-of", day])
+
+    assert result.exit_code == 1
+    assert f"--as-of {day!r} is not a date like 2026-09-30" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_check_config_names_the_file_of_a_bad_program(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
