@@ -210,6 +210,13 @@ def _decimal(
         # at most 15 significant digits, so 0.1+0.2 reads as 0.3.
         text = f"{raw:.{SPREADSHEET_DIGITS}g}"
     cleaned = _ungrouped(text, separator)
+    if not isinstance(raw, float) and "e" in cleaned.lower():
+        # A spreadsheet's 1.23457E+05 has already lost the cents.
+        raise FieldProblem(
+            text,
+            "is in scientific notation, which spreadsheets use when they have "
+            "dropped digits; export the column as a number with all its decimals",
+        )
     try:
         number = Decimal(cleaned)
     except InvalidOperation:
