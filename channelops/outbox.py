@@ -21,11 +21,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ from notifications.documents import (
     VersionChanges,
     message_id_for,
 )
+from notifications.formatting import format_percent, format_plain
 from notifications.mailer import ALL_REFUSED, RefusedRecipient, SmtpConfig, deliver
 from notifications.render import render_scorecard_message, render_statement_message
 from notifications.sink import MailSink
@@ -157,7 +159,19 @@ def line_explanation(line: dict[str, Any], language: Language) -> str:
     """How a document line's amount came about, in the partner's language."""
 
     def get(name: str) -> str:
-        return str(line.get(name) if line.get(name) is not None else "-")
+        """A figure as partners read it: money grouped to the fen, a count
+        without trailing zeros, target attainment as a percentage."""
+        value = line.get(name)
+        if value is None:
+            return "-"
+        if name in ("accumulation", "source_line_count"):
+            return str(value)
+        number = Decimal(str(value))
+        if name == "measured_basis" and line.get("basis") == "target_attainment":
+            return format_percent(number)
+        if name == "measured_basis" and line.get("basis") in COUNTED_BASES:
+            return f"{Decimal(format_plain(number)):,}"
+        return f"{number.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
 
     if language == "zh-CN":
         parts = [
@@ -865,7 +879,7 @@ def statement_from_document(
             None if scorecard is None else _scorecard_summary(scorecard, language)
         ),
         carried_forward=Decimal(document.get("carried_forward_amount") or "0.00"),
-        changes=_changes(previous, document),
+        changes=_changes(previous, document, language),
     )
 
 
@@ -890,8 +904,39 @@ def _statement_line(
     )
 
 
+# The ledger records why a version was made in English (for audit); a
+# partner reads it in its own language. Unknown wording is shown as it is.
+_REASON_ZH = (
+    (re.compile(r"^corrects v(\d+): "), r"更正第 \1 版："),
+    (re.compile(r"input files changed"), "输入数据有变化"),
+    (
+        re.compile(r"rule files changed \(programs or adjustments\)"),
+        "规则文件有变化（返利政策或调整）",
+    ),
+    (
+        re.compile(r"programs changed from (.+?) to (.+?)(?=;|$)"),
+        r"返利政策由 \1 改为 \2",
+    ),
+    (
+        re.compile(r"channelops changed from (.+?) to (.+?)(?=;|$)"),
+        r"系统版本由 \1 更新为 \2",
+    ),
+    (re.compile(r"the computed statement changed"), "计算结果有变化"),
+    (re.compile(r"; "), "；"),
+)
+
+
+def change_reason(reason: str | None, language: Language) -> str | None:
+    """A version's recorded reason in the partner's language."""
+    if reason is None or language != "zh-CN":
+        return reason
+    for pattern, replacement in _REASON_ZH:
+        reason = pattern.sub(replacement, reason)
+    return reason
+
+
 def _changes(
-    previous: dict[str, Any] | None, document: dict[str, Any]
+    previous: dict[str, Any] | None, document: dict[str, Any], language: Language
 ) -> VersionChanges | None:
     """Program by program, against the version this one replaces.
 
@@ -900,7 +945,7 @@ def _changes(
     with the previous version's published file.
     """
     if "supersedes_version" in document:
-        return _delta_changes(document)
+        return _delta_changes(document, language)
     if previous is None:
         return None
     before = _amounts_by_program(previous["document"])
@@ -921,11 +966,11 @@ def _changes(
         previous_total=Decimal(previous["document"]["total_amount"]),
         total=Decimal(document["total_amount"]),
         lines=changed,
-        reason=None if reason is None else str(reason),
+        reason=None if reason is None else change_reason(str(reason), language),
     )
 
 
-def _delta_changes(document: dict[str, Any]) -> VersionChanges:
+def _delta_changes(document: dict[str, Any], language: Language) -> VersionChanges:
     lines = []
     for line in document["lines"]:
         before = Decimal(line.get("previously_published_amount") or ZERO)
@@ -946,7 +991,7 @@ def _delta_changes(document: dict[str, Any]) -> VersionChanges:
         previous_total=total - Decimal(document["total_amount"]),
         total=total,
         lines=tuple(lines),
-        reason=None if reason is None else str(reason),
+        reason=None if reason is None else change_reason(str(reason), language),
     )
 
 
