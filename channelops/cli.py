@@ -58,7 +58,13 @@ def _run(summary_of: str, call: Callable[[], Result]) -> Result:
         console.print(f"[bold red]Blocked:[/] {error}")
         raise typer.Exit(EXIT_BLOCKED) from None
     except ParameterTypeError as error:
-        console.print(f"[bold red]{summary_of} refused:[/] {error}")
+        from rich.markup import escape
+
+        from flows.parameters import explain_refusal
+
+        console.print(
+            f"[bold red]{summary_of} refused:[/] {escape(explain_refusal(str(error)))}"
+        )
         raise typer.Exit(EXIT_FAILED) from None
     except ChannelopsError as error:
         console.print(f"[bold red]{summary_of} failed:[/] {error}")

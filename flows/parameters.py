@@ -67,6 +67,26 @@ WarningOverrideReason = Annotated[
 ]
 
 
+# What each pattern asks for, in an operator's words: the command line shows
+# these instead of the regular expressions Prefect's refusal quotes.
+PATTERN_HINTS = {
+    QUARTER_PATTERN: "a quarter like 2026Q3 (capital Q, quarter 1 to 4)",
+    MONTH_PATTERN: "a month like 2026-11",
+    DATE_PATTERN: "a date like 2026-10-10",
+    PARTNER_ID_PATTERN: "a partner code like P0007 (letters, digits, - _ .)",
+    REQUEST_PATTERN: "a reference of 3 to 64 letters, digits or - _ . : "
+    "(a ticket number such as OPS-2026-0142)",
+    REASON_PATTERN: "a reason of at least four visible characters",
+}
+
+
+def explain_refusal(message: str) -> str:
+    """A parameter refusal with each quoted pattern replaced by what it asks for."""
+    for pattern, hint in PATTERN_HINTS.items():
+        message = message.replace(f"String should match pattern '{pattern}'", hint)
+    return message
+
+
 class InvalidParameters(ChannelopsError):
     """A run's parameters contradict each other; nothing was done."""
 

@@ -21,6 +21,7 @@ from flows.nightly import nightly
 from flows.parameters import (
     InvalidParameters,
     backfill_quarters,
+    explain_refusal,
     scorecard_month,
     settlement_quarter,
 )
@@ -222,3 +223,33 @@ def test_backfill_quarters_should_refuse_a_range_given_backwards() -> None:
 def test_backfill_quarters_should_refuse_more_than_ten_years() -> None:
     with pytest.raises(InvalidParameters, match="41 quarters"):
         backfill_quarters("2016Q1", "2026Q1", TODAY)
+
+
+@pytest.mark.parametrize(
+    ("flow", "parameters", "hint"),
+    [
+        (quarterly_settlement, {"period": "2026Q5"}, "a quarter like 2026Q3"),
+        (quarterly_settlement, {"period": "2026q3"}, "a quarter like 2026Q3"),
+        (
+            quarterly_settlement,
+            {"publish_despite_warnings": " "},
+            "a reason of at least four visible characters",
+        ),
+        (
+            resend_statement,
+            {"period": "2026Q3", "partner_id": "P1", "version": 1, "request": ""},
+            "a reference of 3 to 64",
+        ),
+    ],
+)
+def test_the_command_line_should_say_what_a_refused_value_should_be(
+    flow: Any, parameters: dict[str, Any], hint: str
+) -> None:
+    from prefect.exceptions import ParameterTypeError
+
+    with pytest.raises(ParameterTypeError) as refused:
+        flow.validate_parameters(parameters)
+    message = explain_refusal(str(refused.value))
+
+    assert hint in message
+    assert "should match pattern" not in message
