@@ -104,12 +104,31 @@ OPERATOR_LOGGERS = (
 )
 
 
+class _ExplainedErrorsWithoutTraceback(logging.Filter):
+    """Prefect logs a failed run's exception with its traceback. For errors
+    channelops raises on purpose (bad input, a blocked gate, a refused
+    parameter) the message says what to do and the traceback is noise to an
+    operator; every other exception keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], ChannelopsError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def _logging() -> None:
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     for name in OPERATOR_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO)
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logger = logging.getLogger(name)
+        if not any(
+            isinstance(f, _ExplainedErrorsWithoutTraceback) for f in logger.filters
+        ):
+            logger.addFilter(_ExplainedErrorsWithoutTraceback())
 
 
 @app.command()

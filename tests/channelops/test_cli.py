@@ -6,6 +6,7 @@ import email
 import email.policy
 import io
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -304,3 +305,31 @@ def test_ops_up_refuses_a_database_prefect_cannot_use() -> None:
     assert result.exit_code == 1
     assert "Ops stack not started" in result.output
     assert "'mysql://root@db/x'" in result.output
+
+
+def test_an_explained_error_is_logged_without_its_traceback() -> None:
+    from channelops.cli import _logging
+    from channelops.errors import InputError
+
+    _logging()
+    logger = logging.getLogger("prefect.flow_runs")
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep = Keep()
+    logger.addHandler(keep)
+    try:
+        for error in (InputError("sales.csv row 3: net_amount"), KeyError("x")):
+            try:
+                raise error
+            except Exception:
+                logger.exception("Encountered exception during execution")
+    finally:
+        logger.removeHandler(keep)
+
+    explained, unexpected = records
+    assert explained.exc_info is None
+    assert unexpected.exc_info is not None
