@@ -104,7 +104,9 @@ class RunSummary:
         if self.held:
             out.append(
                 "Statements and partner e-mails HELD for the gate's warnings; "
-                "rerun with publish_despite_warnings='<reason>' to publish"
+                "rerun with a reason to publish (command line: "
+                "--publish-despite-warnings '<reason>'; Run form: "
+                "publish_despite_warnings)"
             )
         if self.scorecard_report is not None:
             out.append(f"Partners scored: {self.scored_partners}")
@@ -116,10 +118,13 @@ class RunSummary:
                 + (", mailed to ops" if self.warnings.mailed else "")
             )
         if self.publish is not None:
+            # Held or dry runs compute the statements and publish none.
+            unpublished = self.held or self.dry_run
             out.append(
                 f"Statements: {len(self.publish.statements)} for {self.period}, "
-                f"{len(self.publish.new_versions)} new version(s), total rebate "
-                f"{self.publish.total_amount} {settings.currency}"
+                f"{len(self.publish.new_versions)} new version(s)"
+                + (" computed, NOT published" if unpublished else "")
+                + f", total rebate {self.publish.total_amount} {settings.currency}"
             )
         if self.send is not None:
             out.append(

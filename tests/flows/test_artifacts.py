@@ -92,6 +92,27 @@ def test_statements_a_run_did_not_publish_are_never_said_to_be_published(
     assert "version(s) published" not in text
 
 
+@pytest.mark.parametrize(("dry_run", "held"), [(False, True), (True, False)])
+def test_the_summary_of_a_run_that_did_not_publish_says_so(
+    dry_run: bool, held: bool
+) -> None:
+    summary = RunSummary(
+        "quarterly_settlement", PERIOD, "run-1", dry_run=dry_run, held=held
+    )
+    summary.publish = two_statements()
+
+    [line] = [x for x in summary.lines(load_settings()) if x.startswith("Statements:")]
+
+    assert "new version(s) computed, NOT published" in line
+
+
+def test_the_summary_of_a_publishing_run_does_not_say_not_published() -> None:
+    summary = RunSummary("quarterly_settlement", PERIOD, "run-1")
+    summary.publish = two_statements()
+
+    assert not any("NOT published" in x for x in summary.lines(load_settings()))
+
+
 @pytest.mark.prefect
 def test_a_run_held_by_the_gate_leaves_a_statements_artifact_saying_so() -> None:
     @flow(name="held settlement for the test")
