@@ -111,10 +111,10 @@ def decoded_text(
             try:
                 text: str = decoder.decode(data, final=final)
             except UnicodeDecodeError as exc:
+                offset = consumed - held + exc.start
                 raise InputError(
-                    f"{path.name}: byte {consumed - held + exc.start} is not "
-                    f"valid {encoding}; save the file as UTF-8 or GB18030, or "
-                    "set `encoding` in the source mapping"
+                    f"{path.name}: byte {offset} (line {_line_of(path, offset)}) "
+                    f"is not valid {encoding}; {_encoding_advice(path, encoding)}"
                 ) from exc
             consumed += len(data)
             return text
@@ -133,6 +133,31 @@ def decoded_text(
         for text in texts:
             if text:
                 yield text
+
+
+def _line_of(path: Path, offset: int) -> int:
+    """The 1-based line of a byte offset, counting LF line ends."""
+    with path.open("rb") as handle:
+        return handle.read(offset).count(b"\n") + 1
+
+
+def _encoding_advice(path: Path, encoding: str) -> str:
+    """What to do about a file that is not valid in the declared encoding."""
+    if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            with path.open("rb") as handle:
+                for data in iter(lambda: handle.read(1 << 20), b""):
+                    decoder.decode(data)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            pass
+        else:
+            return (
+                "the file reads as UTF-8: set `encoding: utf-8` (or `auto`) in "
+                "the source mapping"
+            )
+    return "save the file as UTF-8 or GB18030, or set `encoding` in the source mapping"
 
 
 def check_decodable(path: Path, encoding: str) -> None:

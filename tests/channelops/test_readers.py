@@ -89,7 +89,11 @@ def test_bad_byte_after_the_header_should_raise_when_the_file_is_opened(
     data = CHINESE_CSV.encode("gb18030") + b"P003,\xff\xff,X\n"
     path = _write_bytes(tmp_path, "sales.csv", data)
 
-    with pytest.raises(InputError, match=rf"byte {len(data) - 5} is not valid gbk"):
+    lines = CHINESE_CSV.count("\n") + 1
+    with pytest.raises(
+        InputError,
+        match=rf"byte {len(data) - 5} \(line {lines}\) is not valid gbk; save the file",
+    ):
         open_rows(path, _mapping(encoding="gbk"))
 
 
@@ -181,8 +185,21 @@ def test_declared_encoding_that_does_not_fit_should_raise_naming_the_file(
 ) -> None:
     path = _write_bytes(tmp_path, "sales.csv", CHINESE_CSV.encode("gb18030"))
 
-    with pytest.raises(InputError, match=r"sales\.csv: byte 0 is not valid utf-8"):
+    with pytest.raises(
+        InputError, match=r"sales\.csv: byte 0 \(line 1\) is not valid utf-8"
+    ):
         open_rows(path, _mapping(encoding="utf-8"))
+
+
+def test_a_utf8_file_declared_as_gb18030_is_told_to_say_utf8(tmp_path: Path) -> None:
+    # Bytes GB18030 cannot decode, as UTF-8 text of some Chinese can be.
+    text = "经销商编码,名称\nP001,杭州恒达商贸有限公司𠀀\n"
+    path = _write_bytes(tmp_path, "sales.csv", text.encode("utf-8"))
+
+    with pytest.raises(
+        InputError, match="the file reads as UTF-8: set `encoding: utf-8`"
+    ):
+        open_rows(path, _mapping(encoding="gb18030"))
 
 
 def test_bom_should_be_dropped_from_the_first_header_even_when_declared(
