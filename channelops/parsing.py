@@ -275,11 +275,18 @@ def _date(raw: Any, text: str, formats: list[str]) -> date:
         return raw.date()
     if isinstance(raw, date):
         return raw
+    no_such_day = False
     for fmt in formats:
         try:
             return datetime.strptime(text, fmt).date()
-        except ValueError:
+        except ValueError as error:
+            # "day is out of range for month": the format fits, the day does not.
+            no_such_day = no_such_day or "out of range" in str(error)
             continue
+    if no_such_day:
+        raise FieldProblem(
+            text, "is not a day of the calendar (such as 30 February); fix the date"
+        )
     raise FieldProblem(
         text, f"is not a date in the format(s) {formats}; set `date_formats`"
     )

@@ -246,8 +246,11 @@ def test_date_in_an_undeclared_format_should_be_rejected_naming_the_formats() ->
     assert "`date_formats`" in problem.reason
 
 
-def test_impossible_date_should_be_rejected() -> None:
-    assert "is not a date" in _problem(ORDER_DATE, "2025-02-30").reason
+def test_impossible_date_should_be_rejected_as_no_such_day() -> None:
+    problem = _problem(ORDER_DATE, "2025-02-30")
+
+    assert problem.reason.startswith("is not a day of the calendar")
+    assert "date_formats" not in problem.reason
 
 
 def test_xlsx_date_cell_should_become_its_date_whatever_the_formats() -> None:
