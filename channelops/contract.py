@@ -182,7 +182,7 @@ DATASETS: dict[str, Dataset] = {
                     "quantity",
                     Q,
                     True,
-                    "Units, positive for sales and returns.",
+                    "Units, zero or more; a return has a positive quantity.",
                     minimum="0",
                 ),
                 _f(
