@@ -253,21 +253,24 @@ def _campaigns(warehouse: Warehouse, period: Quarter) -> tuple[CampaignResult, .
     """The quarter's campaigns (by start date) from the campaign ROI mart."""
     rows = warehouse.query(
         "select activity_id, coalesce(activity_name, activity_id), partner_count, "
-        "spend_amount, incremental_sales, return_on_spend "
+        "spend_amount, incremental_sales, return_on_spend, measured_through_date, "
+        "is_window_complete "
         "from marts.fct_campaign_roi where start_date between ? and ? "
         "order by activity_id",
         (period.first_day, period.last_day),
     )
     return tuple(
         CampaignResult(
-            activity_id=activity_id,
+            activity_id=activity,
             activity_name=name,
             partner_count=int(partners),
             cost=Decimal(spend),
-            sales_increase=Decimal(incremental),
+            sales_increase=Decimal(increase),
             roi=None if roi is None else Decimal(roi),
+            measured_through=through,
+            is_window_complete=bool(complete),
         )
-        for activity_id, name, partners, spend, incremental, roi in rows
+        for activity, name, partners, spend, increase, roi, through, complete in rows
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -64,8 +65,11 @@ class CampaignResult:
     partner_count: int
     cost: Decimal
     sales_increase: Decimal
-    # Incremental sales / spend; None without a spend.
+    # Incremental sales / spend; None without a spend or a measured day.
     roi: Decimal | None
+    # The last day counted; before the window's end while it is still open.
+    measured_through: date
+    is_window_complete: bool
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ _TEXT: dict[Language, dict[str, Any]] = {
         "campaigns": "市场活动投入产出",
         "campaigns_cols": (
             "活动",
+            "统计截至",
             "参与伙伴数",
             "费用",
             "增量销售额",
@@ -142,6 +147,10 @@ _TEXT: dict[Language, dict[str, Any]] = {
         "churn_cols": ("合作伙伴", "风险等级", "原因"),
         "none": "无",
         "roi_note": "投入产出比 = 活动期间高于基线的增量销售额 ÷ 活动费用。",
+        "window_open": "{date}（窗口未结束）",
+        "window_note": "窗口未结束：活动或其结束后的归因期超出了现有销售数据，"
+        "增量销售额和基线只计到统计截至日，数据补齐后会变化；"
+        "尚无一天数据的活动不计投入产出比。",
         "snapshot": "数据来源：已发布结算单快照 {snapshot}（每个合作伙伴取最新版本）。",
         "internal": "内部资料，请勿转发给合作伙伴。",
     },
@@ -158,6 +167,7 @@ _TEXT: dict[Language, dict[str, Any]] = {
         "campaigns": "Campaign ROI",
         "campaigns_cols": (
             "Campaign",
+            "Measured through",
             "Partners",
             "Cost",
             "Incremental sales",
@@ -168,6 +178,12 @@ _TEXT: dict[Language, dict[str, Any]] = {
         "none": "none",
         "roi_note": "ROI = sales in the campaign window above the baseline "
         "÷ campaign cost.",
+        "window_open": "{date} (window still open)",
+        "window_note": "Window still open: the campaign, or the attribution "
+        "days after it, run past the last date with sales data, so its "
+        "incremental sales and baseline count the days up to the date shown "
+        "and will change as data arrives; a campaign with no day in the data "
+        "yet has no ROI.",
         "snapshot": "Source: published statement snapshot {snapshot} (latest "
         "version per partner).",
         "internal": "Internal: do not forward to partners.",
@@ -180,8 +196,10 @@ def render_meeting_pack(pack: MeetingPack, language: Language) -> PackFiles:
     sections = _sections(pack, language)
     text = _TEXT[language]
     title = f"{text['title']} {period_label(pack.period, language)}"
+    is_window_open = any(not c.is_window_complete for c in pack.campaigns)
     notes = (
         text["roi_note"],
+        *((text["window_note"],) if is_window_open else ()),
         text["snapshot"].format(snapshot=pack.snapshot),
         text["internal"],
     )
@@ -229,6 +247,16 @@ def _sections(pack: MeetingPack, language: Language) -> list[_Sheet]:
     def score(value: Decimal | None) -> str:
         return "—" if value is None else f"{value:f}"
 
+    def campaign(c: CampaignResult) -> str:
+        # Two campaigns can share a name; the id tells them apart.
+        return f"{c.activity_name}（{c.activity_id}）"
+
+    def measured(c: CampaignResult) -> str:
+        through = c.measured_through.isoformat()
+        if c.is_window_complete:
+            return through
+        return str(text["window_open"].format(date=through))
+
     ranking = [
         (str(p.rank), name(p), p.region or "—", score(p.score), p.tier or "—",
          format_money(p.net_sales, money))
@@ -241,8 +269,8 @@ def _sections(pack: MeetingPack, language: Language) -> list[_Sheet]:
         for t in pack.programs
     ]  # fmt: skip
     campaigns = [
-        (c.activity_name, str(c.partner_count), format_money(c.cost, money),
-         format_money(c.sales_increase, money),
+        (campaign(c), measured(c), str(c.partner_count),
+         format_money(c.cost, money), format_money(c.sales_increase, money),
          "—" if c.roi is None else f"{c.roi.quantize(Decimal('0.01')):f}")
         for c in pack.campaigns
     ]  # fmt: skip
@@ -262,7 +290,8 @@ def _sections(pack: MeetingPack, language: Language) -> list[_Sheet]:
         ],
         "campaigns": [
             (
-                c.activity_name,
+                campaign(c),
+                measured(c),
                 c.partner_count,
                 c.cost,
                 c.sales_increase,
@@ -277,7 +306,7 @@ def _sections(pack: MeetingPack, language: Language) -> list[_Sheet]:
         ("ranking", ranking, (False, False, False, True, False, True), {5}),
         ("moves", moves, (False, False, False), set()),
         ("programs", programs, (False, True, True), {2}),
-        ("campaigns", campaigns, (False, True, True, True, True), {2, 3}),
+        ("campaigns", campaigns, (False, False, True, True, True, True), {3, 4}),
         ("churn", churn, (False, False, False), set()),
     )
     sections: list[_Sheet] = []

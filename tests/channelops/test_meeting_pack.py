@@ -7,6 +7,8 @@ import email.policy
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
@@ -25,6 +27,7 @@ from channelops.meeting_pack import (
 from channelops.periods import Quarter
 from channelops.settings import Settings, load_settings
 from channelops.warehouse import Warehouse
+from notifications.meeting_pack import render_meeting_pack
 from notifications.sink import MailSink
 
 Q3 = Quarter.parse("2026Q3")
@@ -169,12 +172,18 @@ def write_marts(warehouse: Warehouse) -> None:
         "create table marts.fct_campaign_roi (activity_id varchar, "
         "activity_name varchar, start_date date, partner_count integer, "
         "spend_amount decimal(18,2), incremental_sales decimal(18,2), "
-        "return_on_spend decimal(18,4))"
+        "return_on_spend decimal(18,4), measured_through_date date, "
+        "is_window_complete boolean)"
     )
+    # C2 shares C1's name, and its window runs past the data (30 September).
     warehouse.execute(
         "insert into marts.fct_campaign_roi values "
-        "('C1', '秋季联合推广', '2026-08-01', 2, 15000.00, 52000.00, 3.4667), "
-        "('C0', '上季度活动', '2026-05-01', 1, 900.00, 100.00, 0.1111)"
+        "('C1', '秋季联合推广', '2026-08-01', 2, 15000.00, 52000.00, 3.4667, "
+        "'2026-09-14', true), "
+        "('C2', '秋季联合推广', '2026-09-20', 1, 3000.00, -500.00, -0.1667, "
+        "'2026-09-30', false), "
+        "('C0', '上季度活动', '2026-05-01', 1, 900.00, 100.00, 0.1111, "
+        "'2026-06-14', true)"
     )
 
 
@@ -201,14 +210,19 @@ def test_pack_ranks_moves_totals_and_lists_churn_risks_from_the_marts(
     assert (program.partner_count, program.amount) == (3, Decimal("7420.00"))
     assert pack.rebate == Decimal("7420.00")
     assert {p.partner_id: p.version for p in pack.partners}["P0003"] == 2
-    # Only the quarter's campaign, with the mart's figures as they are.
-    (campaign,) = pack.campaigns
+    # Only the quarter's campaigns, with the mart's figures as they are.
+    campaign, still_open = pack.campaigns
     assert (campaign.activity_id, campaign.partner_count) == ("C1", 2)
     assert (campaign.cost, campaign.sales_increase, campaign.roi) == (
         Decimal("15000.00"),
         Decimal("52000.00"),
         Decimal("3.4667"),
     )
+    assert (campaign.measured_through, campaign.is_window_complete) == (
+        date(2026, 9, 14),
+        True,
+    )
+    assert (still_open.activity_id, still_open.is_window_complete) == ("C2", False)
 
 
 def test_pack_files_agree_and_are_byte_identical_on_rebuild(
@@ -222,18 +236,39 @@ def test_pack_files_agree_and_are_byte_identical_on_rebuild(
     html, xlsx, pdf = contents
     assert "杭州恒达商贸有限公司（P0001）" in html.decode("utf-8")
     assert "¥7,420.00" in html.decode("utf-8")
+    assert "窗口未结束：活动或其结束后的归因期" in html.decode("utf-8")
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert "苏州瑞丰贸易有限公司" in text and "¥7,420.00" in text
     workbook = openpyxl.load_workbook(io.BytesIO(xlsx), read_only=True)
     programs = list(workbook.worksheets[2].iter_rows(values_only=True))
+    campaigns = list(workbook.worksheets[3].iter_rows(values_only=True))
     churn = list(workbook.worksheets[4].iter_rows(values_only=True))
     workbook.close()
     assert programs[2] == ("季度返利（RB-Q）", 3, 7420)
+    assert [row[:2] for row in campaigns[2:]] == [
+        ("秋季联合推广（C1）", "2026-09-14"),
+        ("秋季联合推广（C2）", "2026-09-30（窗口未结束）"),
+    ]
     assert churn[0][0] == "流失风险名单（medium 及以上）"
     assert [row[:2] for row in churn[2:]] == [
         ("合肥佳美贸易有限公司（P0003）", "high"),
         ("苏州瑞丰贸易有限公司（P0002）", "medium"),
     ]
+
+
+def test_campaigns_sharing_a_name_show_their_ids_and_an_open_window_is_marked(
+    settings: Settings, warehouse: Warehouse
+) -> None:
+    pack = build_meeting_pack(settings, warehouse, Q3, "en")
+
+    html = render_meeting_pack(pack, "en").html
+    closed = render_meeting_pack(replace(pack, campaigns=pack.campaigns[:1]), "en")
+
+    assert "秋季联合推广（C1）" in html and "秋季联合推广（C2）" in html
+    assert "2026-09-30 (window still open)" in html
+    assert "2026-09-14 (window still open)" not in html
+    assert "Window still open: the campaign" in html
+    assert "Window still open" not in closed.html
 
 
 def test_pack_without_published_statements_says_what_to_do(

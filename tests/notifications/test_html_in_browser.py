@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -143,6 +144,8 @@ def meeting_pack_html() -> str:
                 Decimal("1000.00"),
                 Decimal("50000.00"),
                 Decimal("50.0000"),
+                date(2026, 9, 30),
+                False,
             ),
         ),
         churn=(

@@ -5,6 +5,14 @@
 -- and the incremental sales over that baseline. A partner in overlapping
 -- campaigns has its uplift counted for each; overlapping_campaign_count
 -- says how many others share the window.
+--
+-- The window is measured only up to the last date with sales or returns
+-- in the data (measured_through_date): days the warehouse has no order
+-- lines for yet would count in the baseline but add no sales, pushing the
+-- increment down. is_window_complete says whether the whole window is in.
+-- A campaign starting after that date keeps its row, with its spend and
+-- zero days, baseline, sales and increment: leaving it out would drop
+-- its spend and partners from the campaign's totals.
 
 with
 
@@ -23,6 +31,33 @@ order_lines as (
 settings as (
 
     select * from {{ ref('stg_rules__scorecard_settings') }}
+
+),
+
+sales as (
+
+    select
+        partner_id,
+        order_date,
+        cast(
+            sum(
+                case
+                    when line_type = 'return' then -net_amount
+                    else net_amount
+                end
+            ) as decimal(18, 2)
+        ) as net_amount
+
+    from order_lines
+    where line_type in ('sale', 'return')
+    group by partner_id, order_date
+
+),
+
+data_through as (
+
+    select max(order_date) as data_through_date
+    from sales
 
 ),
 
@@ -58,48 +93,55 @@ windows as (
 
 ),
 
-sales as (
+measured_windows as (
 
     select
-        partner_id,
-        order_date,
-        cast(
-            sum(
-                case
-                    when line_type = 'return' then -net_amount
-                    else net_amount
-                end
-            ) as decimal(18, 2)
-        ) as net_amount
+        windows.*,
+        least(
+            windows.window_end_date, data_through.data_through_date
+        ) as measured_through_date,
+        coalesce(
+            data_through.data_through_date >= windows.window_end_date, false
+        ) as is_window_complete
 
-    from order_lines
-    where line_type in ('sale', 'return')
-    group by partner_id, order_date
+    from windows
+    cross join data_through
 
 ),
 
 measured as (
 
     select
-        windows.activity_id,
-        windows.partner_id,
-        windows.activity_type,
-        windows.activity_name,
-        windows.start_date,
-        windows.end_date,
-        windows.window_end_date,
-        windows.spend_amount,
-        windows.baseline_days,
-        {{ dbt.datediff(
-            'windows.start_date', 'windows.window_end_date', 'day'
-        ) }}
-        + 1 as window_days,
+        measured_windows.activity_id,
+        measured_windows.partner_id,
+        measured_windows.activity_type,
+        measured_windows.activity_name,
+        measured_windows.start_date,
+        measured_windows.end_date,
+        measured_windows.window_end_date,
+        measured_windows.measured_through_date,
+        measured_windows.is_window_complete,
+        measured_windows.spend_amount,
+        measured_windows.baseline_days,
+        case
+            when
+                measured_windows.measured_through_date
+                < measured_windows.start_date
+                then 0
+            else
+                {{ dbt.datediff(
+                    'measured_windows.start_date',
+                    'measured_windows.measured_through_date',
+                    'day',
+                ) }}
+                + 1
+        end as window_days,
         cast(
             coalesce(sum(
                 case
                     when
-                        sales.order_date >= windows.baseline_start_date
-                        and sales.order_date < windows.start_date
+                        sales.order_date >= measured_windows.baseline_start_date
+                        and sales.order_date < measured_windows.start_date
                         then sales.net_amount
                 end
             ), 0) as decimal(18, 2)
@@ -108,29 +150,32 @@ measured as (
             coalesce(sum(
                 case
                     when
-                        sales.order_date >= windows.start_date
-                        and sales.order_date <= windows.window_end_date
+                        sales.order_date >= measured_windows.start_date
+                        and sales.order_date
+                        <= measured_windows.measured_through_date
                         then sales.net_amount
                 end
             ), 0) as decimal(18, 2)
         ) as window_sales
 
-    from windows
+    from measured_windows
     left join sales
         on
-            windows.partner_id = sales.partner_id
-            and windows.baseline_start_date <= sales.order_date
-            and windows.window_end_date >= sales.order_date
+            measured_windows.partner_id = sales.partner_id
+            and measured_windows.baseline_start_date <= sales.order_date
+            and measured_windows.measured_through_date >= sales.order_date
     group by
-        windows.activity_id,
-        windows.partner_id,
-        windows.activity_type,
-        windows.activity_name,
-        windows.start_date,
-        windows.end_date,
-        windows.window_end_date,
-        windows.spend_amount,
-        windows.baseline_days
+        measured_windows.activity_id,
+        measured_windows.partner_id,
+        measured_windows.activity_type,
+        measured_windows.activity_name,
+        measured_windows.start_date,
+        measured_windows.end_date,
+        measured_windows.window_end_date,
+        measured_windows.measured_through_date,
+        measured_windows.is_window_complete,
+        measured_windows.spend_amount,
+        measured_windows.baseline_days
 
 ),
 

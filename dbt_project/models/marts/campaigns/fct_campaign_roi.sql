@@ -1,6 +1,9 @@
 -- One row per campaign (activity): partners taking part, spend, their net
 -- sales in the campaign window, the baseline and the incremental sales
--- over it, and the return on spend (incremental sales / spend).
+-- over it, and the return on spend (incremental sales / spend). The window
+-- is measured up to the last date in the data: is_window_complete is true
+-- once every partner's window is in, and a campaign with no measured day
+-- yet has no return on spend (null), not a return of zero.
 
 with
 
@@ -18,6 +21,11 @@ campaigns as (
         min(activity_name) as activity_name,
         min(start_date) as start_date,
         max(end_date) as end_date,
+        max(window_end_date) as window_end_date,
+        max(measured_through_date) as measured_through_date,
+        min(case when is_window_complete then 1 else 0 end) = 1
+            as is_window_complete,
+        max(window_days) as window_days,
         count(*) as partner_count,
         sum(
             case when overlapping_campaign_count > 0 then 1 else 0 end
@@ -37,7 +45,11 @@ final as (
     select
         *,
         cast(
-            {{ safe_ratio('incremental_sales', 'spend_amount') }}
+            case
+                when window_days > 0
+                    then
+                        {{ safe_ratio('incremental_sales', 'spend_amount') }}
+            end
             as decimal(18, 4)
         ) as return_on_spend
 
