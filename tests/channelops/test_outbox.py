@@ -419,7 +419,7 @@ def test_a_version_of_delta_lines_is_mailed_with_the_full_before_and_after(
     text = str(body.get_content())
     assert "- 季度返利（RB-Q）：¥2,000.00 → ¥2,150.50（差额 ¥150.50）" in text
     assert "- 返利合计：¥2,000.00 → ¥2,150.50（差额 ¥150.50）" in text
-    assert "变更原因：corrects v1: input files changed" in text
+    assert "变更原因：更正第 1 版：输入数据有变化" in text
 
 
 RELAY_USER = "relay-user"
