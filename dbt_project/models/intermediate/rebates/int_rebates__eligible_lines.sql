@@ -20,12 +20,9 @@
 -- activities instead, each counted in the quarter it ends (completed) with
 -- its invested cost and a quantity of 1; only region, partner type and
 -- partner tier scope them.
--- order_lines and scoped_lines are read twice: not materialized, or DuckDB
--- writes every order line to a temporary table first (at 100 M lines, past
--- 60 GB of disk).
 with
 
-order_lines as not materialized (
+order_lines as (
 
     select * from {{ ref('stg_channel__order_lines') }}
 
@@ -154,7 +151,7 @@ lines_with_partner as (
 
 ),
 
-scoped_lines as not materialized (
+scoped_lines as (
 
     select
         programs.program_key,
@@ -230,38 +227,7 @@ scoped_lines as not materialized (
 
 ),
 
--- Only the lines of a new-customer basis need the window that counts each
--- customer once; every other line counts no customer. Kept apart so that the
--- window sorts those few lines, not every order line of every program (at
--- 100 M lines that sort spilled past 60 GB of disk).
 eligible_lines as (
-
-    select
-        program_key,
-        partner_id,
-        order_line_id,
-        order_id,
-        order_date,
-        is_effective,
-        is_prior_year,
-        period,
-        quarter_index,
-        signed_amount,
-        signed_quantity,
-        0 as new_customer_count
-
-    from scoped_lines
-    where
-        basis not in (
-            'new_customer_sales',
-            'new_customers',
-            'co_marketing_spend',
-            'co_marketing_activities'
-        )
-
-),
-
-new_customer_lines as (
 
     select
         program_key,
@@ -294,8 +260,16 @@ new_customer_lines as (
 
     from scoped_lines
     where
-        coalesce(is_new_customer, false)
-        and basis in ('new_customer_sales', 'new_customers')
+        basis not in (
+            'new_customer_sales',
+            'new_customers',
+            'co_marketing_spend',
+            'co_marketing_activities'
+        )
+        or (
+            coalesce(is_new_customer, false)
+            and basis in ('new_customer_sales', 'new_customers')
+        )
 
 ),
 
@@ -348,8 +322,6 @@ activity_lines as (
 counted_lines as (
 
     select * from eligible_lines
-    union all
-    select * from new_customer_lines
     union all
     select * from activity_lines
 
