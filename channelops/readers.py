@@ -135,28 +135,24 @@ def decoded_text(
                 yield text
 
 
-def _line_of(path: Path, offset: int) -> int:
+def _line_of(path: Path, offset: int, chunk_bytes: int = READ_CHUNK_BYTES) -> int:
     """The 1-based line of a byte offset, counting LF line ends."""
+    lines, left = 1, offset
     with path.open("rb") as handle:
-        return handle.read(offset).count(b"\n") + 1
+        while left > 0 and (data := handle.read(min(chunk_bytes, left))):
+            lines += data.count(b"\n")
+            left -= len(data)
+    return lines
 
 
 def _encoding_advice(path: Path, encoding: str) -> str:
     """What to do about a file that is not valid in the declared encoding."""
-    if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            with path.open("rb") as handle:
-                for data in iter(lambda: handle.read(1 << 20), b""):
-                    decoder.decode(data)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            pass
-        else:
-            return (
-                "the file reads as UTF-8: set `encoding: utf-8` (or `auto`) in "
-                "the source mapping"
-            )
+    declared_utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    if not declared_utf8 and detect_file_encoding(path) != "gb18030":
+        return (
+            "the file reads as UTF-8: set `encoding: utf-8` (or `auto`) in "
+            "the source mapping"
+        )
     return "save the file as UTF-8 or GB18030, or set `encoding` in the source mapping"
 
 

@@ -16,6 +16,7 @@ from channelops.errors import InputError
 from channelops.mapping import DatasetMapping
 from channelops.readers import (
     SourceRow,
+    _line_of,
     decoded_text,
     detect_encoding,
     detect_file_encoding,
@@ -356,3 +357,14 @@ def test_file_that_is_not_a_workbook_should_raise_naming_the_file(
 
     with pytest.raises(InputError, match=r"p\.xlsx: not a readable XLSX workbook"):
         open_rows(path, _mapping())
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 2, 5, 1 << 20])
+def test_the_line_of_a_byte_should_not_depend_on_how_the_file_is_read(
+    tmp_path: Path, chunk_bytes: int
+) -> None:
+    path = _write_bytes(tmp_path, "sales.csv", b"ab\ncd\n\nef")
+
+    lines = [_line_of(path, offset, chunk_bytes) for offset in range(10)]
+
+    assert lines == [1, 1, 1, 2, 2, 2, 3, 4, 4, 4]
