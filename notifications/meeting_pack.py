@@ -241,15 +241,18 @@ def _sections(pack: MeetingPack, language: Language) -> list[_Sheet]:
     text = _TEXT[language]
     money = pack.currency
 
+    def labelled(name: str, code: str) -> str:
+        # Names repeat (two campaigns, a program's components); ids do not.
+        return f"{name}（{code}）"
+
     def name(p: PartnerResult) -> str:
-        return f"{p.partner_name}（{p.partner_id}）"
+        return labelled(p.partner_name, p.partner_id)
 
     def score(value: Decimal | None) -> str:
         return "—" if value is None else f"{value:f}"
 
     def campaign(c: CampaignResult) -> str:
-        # Two campaigns can share a name; the id tells them apart.
-        return f"{c.activity_name}（{c.activity_id}）"
+        return labelled(c.activity_name, c.activity_id)
 
     def measured(c: CampaignResult) -> str:
         through = c.measured_through.isoformat()
@@ -264,7 +267,7 @@ def _sections(pack: MeetingPack, language: Language) -> list[_Sheet]:
     ]  # fmt: skip
     moves = [(name(p), p.previous_tier or "—", p.tier or "—") for p in pack.tier_moves]
     programs = [
-        (f"{t.program_name}（{t.program_id}）", str(t.partner_count),
+        (labelled(t.program_name, t.program_id), str(t.partner_count),
          format_money(t.amount, money))
         for t in pack.programs
     ]  # fmt: skip
@@ -275,7 +278,7 @@ def _sections(pack: MeetingPack, language: Language) -> list[_Sheet]:
         for c in pack.campaigns
     ]  # fmt: skip
     churn = [
-        (f"{c.partner_name}（{c.partner_id}）", c.risk_level, "；".join(c.reasons))
+        (labelled(c.partner_name, c.partner_id), c.risk_level, "；".join(c.reasons))
         for c in pack.churn
     ]
     raw: dict[str, _Rows] = {
@@ -285,7 +288,7 @@ def _sections(pack: MeetingPack, language: Language) -> list[_Sheet]:
         ],
         "moves": moves,
         "programs": [
-            (f"{t.program_name}（{t.program_id}）", t.partner_count, t.amount)
+            (labelled(t.program_name, t.program_id), t.partner_count, t.amount)
             for t in pack.programs
         ],
         "campaigns": [
