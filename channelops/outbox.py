@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from channelops.publish import (
     LEDGER_DDL,
     PublishedStatement,
     canonical_json,
+    change_reason,
     statement_path,
 )
 from channelops.rendering import render_workers, rendered
@@ -902,37 +902,6 @@ def _statement_line(
         source_line_ids=tuple(line.get("source_line_ids", ())),
         rate_is_per_unit=line.get("basis") in COUNTED_BASES,
     )
-
-
-# The ledger records why a version was made in English (for audit); a
-# partner reads it in its own language. Unknown wording is shown as it is.
-_REASON_ZH = (
-    (re.compile(r"^corrects v(\d+): "), r"更正第 \1 版："),
-    (re.compile(r"input files changed"), "输入数据有变化"),
-    (
-        re.compile(r"rule files changed \(programs or adjustments\)"),
-        "规则文件有变化（返利政策或调整）",
-    ),
-    (
-        re.compile(r"programs changed from (.+?) to (.+?)(?=;|$)"),
-        r"返利政策由 \1 改为 \2",
-    ),
-    (
-        re.compile(r"channelops changed from (.+?) to (.+?)(?=;|$)"),
-        r"系统版本由 \1 更新为 \2",
-    ),
-    (re.compile(r"the computed statement changed"), "计算结果有变化"),
-    (re.compile(r"; "), "；"),
-)
-
-
-def change_reason(reason: str | None, language: Language) -> str | None:
-    """A version's recorded reason in the partner's language."""
-    if reason is None or language != "zh-CN":
-        return reason
-    for pattern, replacement in _REASON_ZH:
-        reason = pattern.sub(replacement, reason)
-    return reason
 
 
 def _changes(

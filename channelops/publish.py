@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -459,6 +460,12 @@ def publish_statements(
     return report
 
 
+# Why a new settlement version was made, as the ledger records it.
+INPUTS_CHANGED = "input files changed"
+RULES_CHANGED = "rule files changed (programs or adjustments)"
+STATEMENT_CHANGED = "the computed statement changed"
+
+
 @dataclass(frozen=True)
 class SettlementRecord:
     """What a version was computed from, and why it exists."""
@@ -486,19 +493,19 @@ class SettlementRecord:
             if known
             else earlier.inputs_hash != self.inputs_hash
         ):
-            changes.append("input files changed")
+            changes.append(INPUTS_CHANGED)
         if earlier.program_versions != self.program_versions:
             changes.append(
                 f"programs changed from {earlier.program_versions} to "
                 f"{self.program_versions}"
             )
         elif known and earlier.rules_hash != self.rules_hash:
-            changes.append("rule files changed (programs or adjustments)")
+            changes.append(RULES_CHANGED)
         if earlier.code_version != self.code_version:
             changes.append(
                 f"channelops changed from {earlier.code_version} to {self.code_version}"
             )
-        reason = "; ".join(changes) or "the computed statement changed"
+        reason = "; ".join(changes) or STATEMENT_CHANGED
         return replace(
             self,
             reason=f"corrects v{earlier.version}: {reason}",
@@ -507,6 +514,35 @@ class SettlementRecord:
             content_hash="",
             total_amount=ZERO,
         )
+
+
+# A version's reason is recorded in English (for audit); partners read it
+# in their own language. Each phrase with_reason writes has its Chinese here;
+# unknown wording (an operator's own) is shown as it is.
+_REASON_ZH = (
+    (re.compile(r"^corrects v(\d+): "), r"更正第 \1 版："),
+    (re.compile(re.escape(INPUTS_CHANGED)), "输入数据有变化"),
+    (re.compile(re.escape(RULES_CHANGED)), "规则文件有变化（返利政策或调整）"),
+    (
+        re.compile(r"programs changed from (.+?) to (.+?)(?=;|$)"),
+        r"返利政策由 \1 改为 \2",
+    ),
+    (
+        re.compile(r"channelops changed from (.+?) to (.+?)(?=;|$)"),
+        r"系统版本由 \1 更新为 \2",
+    ),
+    (re.compile(re.escape(STATEMENT_CHANGED)), "计算结果有变化"),
+    (re.compile(r"; "), "；"),
+)
+
+
+def change_reason(reason: str | None, language: str) -> str | None:
+    """A version's recorded reason in the partner's language (zh-CN or en)."""
+    if reason is None or language != "zh-CN":
+        return reason
+    for pattern, replacement in _REASON_ZH:
+        reason = pattern.sub(replacement, reason)
+    return reason
 
 
 def settlement_hash(document: dict[str, Any]) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from channelops.outbox import change_reason, line_explanation
+from channelops.outbox import line_explanation
+from channelops.publish import change_reason
 
 LINE = {
     "accumulation": "year",
