@@ -100,7 +100,7 @@ def accrual_report(warehouse: Warehouse, month: Month) -> AccrualReport:
     )
 
 
-def write_accrual_csv(report: AccrualReport, path: Path) -> Path:
+def write_accrual_csv(report: AccrualReport, path: Path, currency: str) -> Path:
     """Every line of the report as CSV, UTF-8 with BOM so Excel shows Chinese."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -109,10 +109,11 @@ def write_accrual_csv(report: AccrualReport, path: Path) -> Path:
         for line in report.lines:
             writer.writerow([_cell(line[column]) for column in COLUMNS])
     logger.info(
-        "Wrote the %s rebate accruals: %d line(s), %s CNY, to %s",
+        "Wrote the %s rebate accruals: %d line(s), %s %s, to %s",
         report.month.label,
         len(report.lines),
         report.amount,
+        currency,
         path,
     )
     return path

@@ -331,14 +331,15 @@ def accruals(
         console.print(f"[bold red]Accruals not reported:[/] {error}")
         raise typer.Exit(EXIT_FAILED) from None
     target = out or settings.reports_dir / "accruals" / f"accruals_{chosen.label}.csv"
-    write_accrual_csv(report, target)
+    currency = settings.currency
+    write_accrual_csv(report, target, currency)
     console.print(f"Rebate accruals {chosen.label}:")
     for total in report.totals:
         console.print(
             f"  {total.program_key}  {total.line_kind}  "
-            f"{total.partner_count} partner(s)  {total.amount} CNY"
+            f"{total.partner_count} partner(s)  {total.amount} {currency}"
         )
-    console.print(f"  total {report.amount} CNY; every line in {target}")
+    console.print(f"  total {report.amount} {currency}; every line in {target}")
 
 
 @app.command("send-scorecards")
